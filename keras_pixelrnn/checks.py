@@ -1,0 +1,53 @@
+"""Argument checks shared by the layers: each names the argument and echoes the value."""
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value
+
+
+def odd_int(name, value):
+    positive_int(name, value)
+    if value % 2 == 0:
+        raise ValueError(
+            f"`{name}` must be odd so that the kernel has a centre tap. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def divisible(name, value, color_channels):
+    if value % color_channels:
+        raise ValueError(
+            f"`{name}` must be divisible by `color_channels`={color_channels} so "
+            f"that each colour gets a contiguous group. Received: {name}={value!r}"
+        )
+    return value
+
+
+def mask_type(value):
+    if value not in ("A", "B"):
+        raise ValueError(f"`mask_type` must be 'A' or 'B'. Received: mask_type={value!r}")
+    return value
+
+
+def image_shape(layer, input_shape, color_channels):
+    """Checks a `(batch, height, width, channels)` input shape; returns channels."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 4:
+        raise ValueError(
+            f"{layer} expects inputs of rank 4 (batch, height, width, channels). "
+            f"Received: input_shape={input_shape}"
+        )
+    channels = input_shape[-1]
+    if channels is None:
+        raise ValueError(
+            f"{layer} needs a known channel dimension. Received: input_shape={input_shape}"
+        )
+    if channels % color_channels:
+        raise ValueError(
+            f"{layer}: the input channels must be divisible by `color_channels`="
+            f"{color_channels}. Received: input_shape={input_shape}"
+        )
+    return channels

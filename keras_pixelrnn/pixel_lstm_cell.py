@@ -1,0 +1,150 @@
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+GATES = ("output", "forget", "input", "content")
+
+
+class PixelLSTMCell(keras.layers.Layer):
+    """The LSTM step shared by `RowLSTMCell` and `DiagonalLSTMCell`.
+
+    A PixelRNN cell computes, for a set of positions at once (a row, a skewed
+    column, or a single pixel when sampling):
+
+        z = input_to_state + state_to_state(neighbour states) + bias
+        o, f, i = sigmoid(z_o), sigmoid(z_f), sigmoid(z_i);  g = tanh(z_g)
+        c = f * c_prev + i * g
+        h = o * tanh(c)
+
+    where `state_to_state` is a convolution over the neighbouring hidden states
+    that the recurrence has already computed, written as one matrix product of
+    the concatenated neighbours with `recurrent_kernel` of shape
+    `(taps, units, 4 * units)` (tap `t` multiplies neighbour `t`).
+
+    Colour groups. The `4 * units` pre-activation channels are laid out
+    colour-major: reshaped to `(color_channels, 4, units // color_channels)`
+    they index `[colour group, gate (o, f, i, g), unit]`. Each gate and the
+    hidden state `h` (`units` channels) therefore keep contiguous colour
+    groups, and a masked input-to-state convolution with `4 * units` filters
+    keeps R, G and B apart through every gate.
+
+    Subclasses say which neighbours a step reads (`neighbours`); this class
+    owns the weights and the LSTM maths, once.
+    """
+
+    taps = None
+
+    def __init__(
+        self,
+        units,
+        color_channels=1,
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units < 1:
+            raise ValueError(
+                f"`units` must be a positive integer. Received: units={units!r}"
+            )
+        if not isinstance(color_channels, int) or color_channels < 1:
+            raise ValueError(
+                "`color_channels` must be a positive integer. "
+                f"Received: color_channels={color_channels!r}"
+            )
+        if units % color_channels:
+            raise ValueError(
+                f"`units` must be divisible by `color_channels`={color_channels} "
+                f"so that each colour gets a group. Received: units={units}"
+            )
+        self.units = units
+        self.color_channels = color_channels
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.unit_forget_bias = unit_forget_bias
+        self.state_size = (units, units)
+
+    def build(self, input_shape=None):
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=(self.taps, self.units, 4 * self.units),
+            initializer=self._recurrent_init,
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(4 * self.units,), initializer=self._bias_init
+        )
+        self.built = True
+
+    def _recurrent_init(self, shape, dtype=None):
+        flat = self.recurrent_initializer((shape[0] * shape[1], shape[2]), dtype)
+        return ops.reshape(flat, shape)
+
+    def _bias_init(self, shape, dtype=None):
+        bias = self.bias_initializer(shape, dtype)
+        if not self.unit_forget_bias:
+            return bias
+        forget = np.zeros((self.color_channels, 4, self.units // self.color_channels))
+        forget[:, 1] = 1.0
+        return bias + ops.cast(forget.reshape(shape), bias.dtype)
+
+    def state_to_state(self, neighbours):
+        """`taps` neighbour states `(..., units)` -> pre-activations `(..., 4 * units)`."""
+        stacked = tf.concat(neighbours, axis=-1)
+        kernel = tf.cast(
+            tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units)),
+            stacked.dtype,
+        )
+        flat = tf.reshape(stacked, (-1, self.taps * self.units))
+        out = tf.matmul(flat, kernel)
+        return tf.reshape(out, tf.concat([tf.shape(stacked)[:-1], [4 * self.units]], 0))
+
+    def update(self, z, c_tm1):
+        """The LSTM gates. `z`: pre-activations without bias `(..., 4 * units)`;
+        `c_tm1`: previous cell state `(..., units)`. Returns `(h, c)`."""
+        groups, per_group = self.color_channels, self.units // self.color_channels
+        z = z + tf.cast(self.bias, z.dtype)
+        lead = tf.shape(z)[:-1]
+        z = tf.reshape(z, tf.concat([lead, [groups, 4, per_group]], 0))
+        gates = tf.sigmoid(z[..., :3, :])
+        content = tf.tanh(z[..., 3, :])
+        c_tm1 = tf.reshape(c_tm1, tf.concat([lead, [groups, per_group]], 0))
+        c = gates[..., 1, :] * c_tm1 + gates[..., 2, :] * content
+        h = gates[..., 0, :] * tf.tanh(c)
+        shape = tf.concat([lead, [self.units]], 0)
+        return tf.reshape(h, shape), tf.reshape(c, shape)
+
+    def neighbours(self, h_tm1):
+        """The `taps` neighbour states that each position of a step reads."""
+        raise NotImplementedError
+
+    def call(self, inputs, states):
+        """One step. `inputs`: the input-to-state pre-activations of the step's
+        positions `(batch, positions, 4 * units)`; `states`: `(h_tm1, c_tm1)` of
+        the previous step, each `(batch, positions, units)`.
+        Returns `h, (h, c)`."""
+        h_tm1, c_tm1 = states
+        z = inputs + self.state_to_state(self.neighbours(h_tm1))
+        h, c = self.update(z, c_tm1)
+        return h, (h, c)
+
+    def get_initial_state(self, batch_size=None, positions=None):
+        """Zero `(h, c)`, each `(batch_size, positions, units)`."""
+        zeros = tf.zeros((batch_size, positions, self.units), self.compute_dtype)
+        return (zeros, zeros)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "color_channels": self.color_channels,
+                "recurrent_initializer": keras.initializers.serialize(
+                    self.recurrent_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "unit_forget_bias": self.unit_forget_bias,
+            }
+        )
+        return config

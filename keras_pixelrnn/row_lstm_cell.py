@@ -1,0 +1,64 @@
+import keras
+import tensorflow as tf
+
+from keras_pixelrnn.pixel_lstm_cell import PixelLSTMCell
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class RowLSTMCell(PixelLSTMCell):
+    """One step of the Row LSTM: a whole image row from the row above.
+
+    The state-to-state part is a `1 x kernel_size` convolution over the
+    previous row's hidden state `h_{i-1}` (zero-padded at both ends, so the
+    row keeps its width): position `j` reads `h_{i-1}` at columns
+    `j - k//2 .. j + k//2` and its own column's cell state `c_{i-1}[j]`.
+    Because each row reaches `k//2` columns further left and right than the
+    one below it, a Row LSTM output sees a *triangle* above it (section 3.1).
+
+    Args:
+        units: int, hidden state size `h`; divisible by `color_channels`.
+        kernel_size: odd int, width of the state-to-state convolution.
+            Defaults to 3, as in the paper.
+        color_channels: number of colour groups, 1 or 3.
+        recurrent_initializer: initializer of `recurrent_kernel`
+            `(kernel_size, units, 4 * units)`.
+        bias_initializer: initializer of `bias` `(4 * units,)`.
+        unit_forget_bias: add 1 to the forget-gate bias at initialisation.
+
+    Call arguments:
+        inputs: `(batch, width, 4 * units)`, the masked input-to-state
+            pre-activations of row `i` (see `PixelLSTMCell` for the layout).
+        states: `(h_{i-1}, c_{i-1})`, each `(batch, width, units)`.
+
+    Returns:
+        `h_i, (h_i, c_i)`.
+
+    Example:
+
+    >>> cell = RowLSTMCell(8)
+    >>> states = cell.get_initial_state(batch_size=2, positions=5)
+    >>> h, states = cell(np.zeros((2, 5, 32), "float32"), states)
+    >>> h.shape
+    TensorShape([2, 5, 8])
+    """
+
+    def __init__(self, units, kernel_size=3, color_channels=1, **kwargs):
+        if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(
+                "`kernel_size` must be an odd positive integer. "
+                f"Received: kernel_size={kernel_size!r}"
+            )
+        super().__init__(units, color_channels=color_channels, **kwargs)
+        self.kernel_size = kernel_size
+        self.taps = kernel_size
+
+    def neighbours(self, h_tm1):
+        half = self.kernel_size // 2
+        width = tf.shape(h_tm1)[1]
+        padded = tf.pad(h_tm1, [[0, 0], [half, half], [0, 0]])
+        return [padded[:, tap : tap + width] for tap in range(self.kernel_size)]
+
+    def get_config(self):
+        config = super().get_config()
+        config["kernel_size"] = self.kernel_size
+        return config

