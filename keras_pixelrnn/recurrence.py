@@ -37,4 +37,6 @@ def scan(step, sequence, initial_states):
         (tf.constant(0), tuple(initial_states), outputs),
         maximum_iterations=steps,
     )
-    return outputs.stack()
+    stacked = outputs.stack()
+    stacked.set_shape(sequence.shape[:1].concatenate(stacked.shape[1:]))
+    return stacked

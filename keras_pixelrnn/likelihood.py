@@ -1,0 +1,136 @@
+"""Log-likelihood of images under a PixelRNN, in the units the literature uses.
+
+A PixelRNN factorises an image into sub-pixels in raster order, colours R, G,
+B inside a pixel:
+
+    log p(x) = sum_{i, j, c} log p(x[i, j, c] | everything before it)
+
+and every factor is a `levels`-way softmax read off the model's logits
+`(B, H, W, C, levels)`. Two units, never mixed:
+
+* nats per image: `-log p(x)` (binarized MNIST is reported this way);
+* bits per dimension: `-log p(x) / (H * W * C * ln 2)` (CIFAR-10, ImageNet).
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def sub_pixel_log_probs(logits, images):
+    """`log p(x[i, j, c] | past)` of every sub-pixel: `(B, H, W, C)` float32.
+
+    Computed in the stable log-softmax form from logits `(B, H, W, C, L)` and
+    integer-valued images `(B, H, W, C)`.
+    """
+    logits = tf.cast(logits, tf.float32)
+    log_probs = tf.nn.log_softmax(logits, axis=-1)
+    index = tf.cast(images, tf.int32)[..., None]
+    return tf.squeeze(tf.gather(log_probs, index, axis=-1, batch_dims=4), -1)
+
+
+def log_prob_from_logits(logits, images):
+    """`log p(x)` in nats per image, `(B,)`, from logits and the images."""
+    return tf.reduce_sum(sub_pixel_log_probs(logits, images), axis=[1, 2, 3])
+
+
+def bits_per_dim(nats_per_image, image_shape):
+    """Converts negative log-likelihood in nats per image to bits per dimension."""
+    dims = int(np.prod(image_shape))
+    return nats_per_image / (dims * math.log(2.0))
+
+
+def check_images(images, image_shape, levels, name="images"):
+    """Checks a NumPy batch of integer images against a model; returns it as int32."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"`{name}` must have rank 4 (batch, height, width, colors). "
+            f"Received: {name}.shape={images.shape}"
+        )
+    expected = tuple(image_shape)
+    if any(e is not None and e != g for e, g in zip(expected, images.shape[1:])):
+        raise ValueError(
+            f"`{name}` must have shape (batch, {', '.join(map(str, expected))}) "
+            f"for this model. Received: {name}.shape={images.shape}"
+        )
+    if images.dtype.kind == "f" and not np.all(np.floor(images) == images):
+        raise ValueError(f"`{name}` must hold integer intensity values. Received: dtype={images.dtype} with fractions")
+    if images.size and (images.min() < 0 or images.max() >= levels):
+        raise ValueError(
+            f"`{name}` values must lie in [0, {levels - 1}] for a model with "
+            f"{levels} levels. Received: min={images.min()}, max={images.max()}"
+        )
+    return images.astype(np.int32)
+
+
+def model_levels(model):
+    """Number of intensity levels of a PixelRNN model (its logits' last axis)."""
+    return int(model.output_shape[-1])
+
+
+def log_prob(model, images, batch_size=64):
+    """`log p(x)` in nats per image under `model`, as a NumPy array `(N,)`.
+
+    Args:
+        model: a model from `build_pixel_rnn` (or any model mapping images to
+            logits `(B, H, W, C, levels)`).
+        images: integer images `(N, H, W, C)`, values in `[0, levels)`
+            (uint8 for 8-bit images, 0/1 for binary ones).
+        batch_size: images per forward pass.
+
+    Example:
+
+    >>> nats = log_prob(model, images)                    # (N,) nats
+    >>> bits = bits_per_dim(-nats, images.shape[1:])      # (N,) bits/dim
+    """
+    images = check_images(images, model.input_shape[1:], model_levels(model))
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        logits = model(batch.astype(np.float32), training=False)
+        out.append(log_prob_from_logits(logits, batch).numpy())
+    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class PixelRNNLoss(keras.losses.Loss):
+    """Negative log-likelihood in nats per image, for `model.compile`.
+
+    `y_true` are the images themselves (integers `0 .. levels-1`), `y_pred`
+    the logits `(B, H, W, C, levels)`. The per-image sum over sub-pixels of
+    `-log_softmax(logits)[x]` is averaged over the batch, so the progress bar
+    shows nats per image.
+    """
+
+    def __init__(self, name="nll_nats", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        return -log_prob_from_logits(y_pred, y_true)
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class NatsPerImage(keras.metrics.Mean):
+    """Mean negative log-likelihood in nats per image (labelled `nats_per_image`)."""
+
+    def __init__(self, name="nats_per_image", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(-log_prob_from_logits(y_pred, y_true), sample_weight)
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class BitsPerDim(keras.metrics.Mean):
+    """Mean negative log-likelihood in bits per dimension (labelled `bits_per_dim`)."""
+
+    def __init__(self, name="bits_per_dim", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        nats = -log_prob_from_logits(y_pred, y_true)
+        dims = tf.cast(tf.reduce_prod(tf.shape(y_true)[1:]), nats.dtype)
+        return super().update_state(nats / (dims * math.log(2.0)), sample_weight)
