@@ -101,7 +101,8 @@ def train(args):
     recipe = dict(
         config, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         optimizer="adam", learning_rate=args.learning_rate, clipnorm=args.clipnorm,
-        binarize=binarize, seed=args.seed, devices=args.devices, limit=args.limit,
+        binarize=binarize, seed=args.seed, devices=args.devices,
+        replicas=strategy.num_replicas_in_sync, limit=args.limit,
         parameters=model.count_params(),
     )
     print(json.dumps(recipe))
@@ -298,10 +299,13 @@ def main(argv=None):
         args.hidden = 16 if args.hidden is None else args.hidden
     elif args.command == "train":
         args.override = True
+    import tensorflow as tf
+
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, tf.errors.InvalidArgumentError) as error:
+        message = getattr(error, "message", None) or str(error)
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 
