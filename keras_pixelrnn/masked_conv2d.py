@@ -31,7 +31,8 @@ class MaskedConv2D(keras.layers.Conv2D):
         mask_type: `"A"` or `"B"`. Defaults to `"B"`.
         color_channels: number of colour groups (1 for grey or binary
             images, 3 for RGB). Defaults to 1.
-        padding: `"same"` (default) keeps the image size.
+        padding: `"same"` (default and only value) keeps the image size and
+            each output on its own pixel.
         **kwargs: any other `keras.layers.Conv2D` argument (`use_bias`,
             `kernel_initializer`, `activation`, ...). `strides` and
             `dilation_rate` must stay 1 and `data_format` channels-last.
@@ -66,6 +67,12 @@ class MaskedConv2D(keras.layers.Conv2D):
                     f"MaskedConv2D supports `{name}`=1 only, since a masked "
                     f"output must sit on its own pixel. Received: {name}={value!r}"
                 )
+        if not isinstance(padding, str) or padding.lower() != "same":
+            raise ValueError(
+                "MaskedConv2D supports `padding`='same' only: 'valid' would move "
+                "output pixel (i, j) onto input pixel (i + kh//2, j + kw//2), a "
+                f"later one. Received: padding={padding!r}"
+            )
         if kwargs.get("data_format", "channels_last") != "channels_last":
             raise ValueError(
                 "MaskedConv2D supports `data_format`='channels_last' only. "

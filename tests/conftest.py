@@ -1,0 +1,121 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import numpy_reference as ref  # noqa: E402
+
+
+@pytest.fixture
+def randomize_weights():
+    """Sets every weight of a built layer or model (biases included) to U(-0.5, 0.5)."""
+
+    def randomize(layer, seed=0):
+        rng = np.random.default_rng(seed)
+        assert layer.weights, "nothing to randomize: build the layer first"
+        for weight in layer.weights:
+            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
+        return layer
+
+    return randomize
+
+
+@pytest.fixture
+def assert_exact_fields():
+    """Checks `receptive_field` of one layer against `numpy_reference.expected_field`.
+
+    Every pixel of `border_pixels` and every output colour group (one channel
+    of the group, a different one from pixel to pixel) must give exactly the
+    expected set: nothing outside it (causality), everything inside it
+    (completeness).
+    """
+    from keras_pixelrnn import receptive_field
+
+    def check(layer, kind, height, width, in_channels, colors, mask_type, k=3):
+        traced = tf.function(layer)
+        out_channels = layer.compute_output_shape((1, height, width, in_channels))[-1]
+        per_group = out_channels // colors
+        for n, pixel in enumerate(ref.border_pixels(height, width)):
+            for group in range(colors):
+                channel = group * per_group + n % per_group
+                field = receptive_field(
+                    traced, (height, width, in_channels), pixel, output_channel=channel
+                )
+                expected = ref.expected_field(
+                    kind, height, width, in_channels, pixel, group, mask_type, colors, k
+                )
+                if not np.array_equal(field, expected):
+                    extra = np.argwhere(field & ~expected).tolist()
+                    missing = np.argwhere(expected & ~field).tolist()
+                    pytest.fail(
+                        f"pixel={pixel} output_channel={channel} (group {group}): "
+                        f"sees outside the field (r, c, ch)={extra[:8]}, "
+                        f"misses (r, c, ch)={missing[:8]}"
+                    )
+
+    return check
+
+
+@pytest.fixture
+def assert_batch_independent():
+    """Gradient of batch element 0's output w.r.t. element 1's input is exactly 0
+    (and w.r.t. its own input is not)."""
+
+    def check(layer, input_shape):
+        x = tf.constant(
+            np.random.default_rng(3).uniform(-1, 1, (2,) + tuple(input_shape)), "float32"
+        )
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(layer(x)[0])
+        grad = tape.gradient(y, x).numpy()
+        assert np.all(grad[1] == 0.0), "batch element 0 depends on element 1"
+        assert np.any(grad[0] != 0.0)
+
+    return check
+
+
+@pytest.fixture
+def mixed_float16():
+    """Runs a test under the mixed_float16 policy and always restores the previous one."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+@pytest.fixture
+def assert_jit_step_matches():
+    """One SGD step of `Input -> layer` with jit_compile=True equals jit_compile=False."""
+
+    def check(make_layer, input_shape, randomize):
+        rng = np.random.default_rng(5)
+        x = rng.uniform(-1, 1, (2,) + tuple(input_shape)).astype("float32")
+        models = []
+        for jit in (False, True):
+            keras.utils.set_random_seed(7)
+            inputs = keras.Input(input_shape)
+            model = keras.Model(inputs, make_layer()(inputs))
+            model.compile(
+                optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=jit
+            )
+            models.append(model)
+        randomize(models[0], seed=11)
+        models[1].set_weights(models[0].get_weights())
+        before = models[0].get_weights()
+        y = rng.uniform(-1, 1, (2,) + models[0].output_shape[1:]).astype("float32")
+        losses = [float(model.train_on_batch(x, y)) for model in models]
+        assert np.isfinite(losses[0])
+        np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+        after_plain, after_jit = models[0].get_weights(), models[1].get_weights()
+        for w_before, w_plain, w_jit in zip(before, after_plain, after_jit):
+            assert not np.array_equal(w_before, w_plain), "the step changed nothing"
+            np.testing.assert_allclose(w_jit, w_plain, atol=1e-5)
+
+    return check
