@@ -24,6 +24,7 @@ setup(
         "gpu": ["tensorflow[and-cuda]>=2.16"],
         "export": ["tf2onnx>=1.16", "onnx>=1.15", "onnxruntime>=1.17"],
         "test": ["pytest>=8", "pytest-xdist>=3"],
+        "demo": ["matplotlib>=3.7"],  # examples/receptive_field.py draws with it
     },
     entry_points={"console_scripts": ["keras-pixelrnn=keras_pixelrnn.cli:main"]},
 )

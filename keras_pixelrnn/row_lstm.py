@@ -83,6 +83,12 @@ class RowLSTM(keras.layers.Layer):
         checks.divisible("units", units, color_channels)
         self.kernel_size = checks.odd_int("kernel_size", kernel_size)
         self.mask_type = checks.mask_type(mask_type)
+        if mask_type == "A" and kernel_size == 1 and color_channels == 1:
+            raise ValueError(
+                "mask_type='A' on a 1x1 input-to-state convolution with "
+                "color_channels=1 masks every tap. Received: mask_type='A', "
+                "kernel_size=1"
+            )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -116,10 +122,12 @@ class RowLSTM(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        z = self.input_to_state(inputs)
-        shape = tf.shape(z)
-        rows = tf.transpose(z, [1, 0, 2, 3])
-        states = self.cell.get_initial_state(batch_size=shape[0], positions=shape[2])
+        # Rows first (time-major) before the 1 x k convolution, which does not
+        # mix rows: transposing the input moves `channels` values per pixel,
+        # transposing the pre-activations would move `4 * units`.
+        rows = self.input_to_state(tf.transpose(inputs, [1, 0, 2, 3]))
+        shape = tf.shape(rows)
+        states = self.cell.get_initial_state(batch_size=shape[1], positions=shape[2])
         h = scan(lambda t, z_row, states: self.cell.call(z_row, states), rows, states)
         return tf.transpose(h, [1, 0, 2, 3])
 
