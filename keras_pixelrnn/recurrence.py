@@ -23,8 +23,16 @@ def scan(step, sequence, initial_states):
     Returns:
         Tensor `(T, ...)` of the stacked `output_t`.
     """
-    steps = tf.shape(sequence)[0]
-    inputs = tf.TensorArray(sequence.dtype, size=steps).unstack(sequence)
+    # For tf2onnx: a static length where known (it folds a constant
+    # `tf.shape` into the int64 trip count and feeds that tensor to the int32
+    # loop condition too: an invalid Loop, "elem type 7 != 6"), and the
+    # element shape (without it, ranks are unknown in nested loop bodies and
+    # a concat, split or reverse on axis -1 fails to convert).
+    steps = sequence.shape[0]
+    if steps is None:
+        steps = tf.shape(sequence)[0]
+    inputs = tf.TensorArray(sequence.dtype, size=steps, element_shape=sequence.shape[1:])
+    inputs = inputs.unstack(sequence)
     outputs = tf.TensorArray(initial_states[0].dtype, size=steps)
 
     def body(t, states, outputs):

@@ -39,7 +39,7 @@ def draw(logits, noise, temperature):
 
 
 def _pick(log_probs, value):
-    return tf.gather(log_probs, value[:, None], axis=-1, batch_dims=1)[:, 0]
+    return tf.gather(log_probs, value[:, None], axis=1, batch_dims=1)[:, 0]
 
 
 class _Sampler:
