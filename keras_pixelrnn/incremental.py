@@ -5,7 +5,9 @@ convolutional autoregressive model needs only a small cached window of each
 layer's past activations. The same holds for both PixelRNN layers:
 
 * a masked `kh x kw` convolution at `(i, j)` reads the `kh // 2` rows above
-  and row `i` up to column `j` of its input: it caches those rows;
+  and row `i` up to column `j` of its input. The rows above are done once
+  per row, as one convolution over the whole row when the row before is
+  complete; per pixel only the `kw // 2 + 1` taps of row `i` remain;
 * a Row LSTM at `(i, j)` needs the previous row's `(h, c)` (its
   state-to-state convolution is done once per row, as in training) and its
   input on row `i` at columns `j - k//2 .. j`;
@@ -14,14 +16,20 @@ layer's past activations. The same holds for both PixelRNN layers:
   needed only once row `i - 1` is complete, so it is run over that row then.
 
 Each handler below wraps one layer of a built model and exposes
-`init(batch)`, `pixel(cache, j, inputs)` and `row_end(cache)`. They call the
-layers' own cells (`state_to_state`, `update`), so the LSTM maths exists once.
-`pixel` may be called several times for the same `j` (once per colour): it
-reads only caches of earlier pixels and its own inputs, never what it wrote.
+`weights()` (the tensors it multiplies with, read and masked once per
+sampling call, outside the loops), `init(batch)`, `pixel(weights, cache, j,
+inputs, store)`, `write(cache, j, inputs)` and `row_end(weights, cache)`.
+They call the layers' own cells (`state_to_state`, `update`), so the LSTM
+maths exists once. `pixel` is called once per colour for the same `j`: it
+reads only caches of earlier pixels and its own inputs, and writes the
+pixel's activations into the caches only when `store` is true (for the
+last colour, whose evaluation is the final one).
+
+Per-pixel buffers are column-major, `(width, batch, channels)`, so that a
+column is a slice of the leading axis.
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.color_logits import ColorLogits
@@ -44,60 +52,84 @@ class Stateless:
     """Layers that act on each pixel alone: activations, rescaling, sums."""
 
     def __init__(self, layer, width, dtype):
-        self.layer = layer
+        self.layer, self.dtype = layer, dtype
+
+    def weights(self):
+        return ()
 
     def init(self, batch):
         return ()
 
-    def pixel(self, cache, j, inputs):
-        return self.layer(inputs if len(inputs) > 1 else inputs[0]), cache
+    def pixel(self, weights, cache, j, inputs, store):
+        # A mixed-precision layer computes in float16; the caches hold `dtype`.
+        out = self.layer(inputs if len(inputs) > 1 else inputs[0])
+        return tf.cast(out, self.dtype), cache
 
-    def row_end(self, cache):
+    def write(self, cache, j, inputs):
+        return cache
+
+    def row_end(self, weights, cache):
         return cache
 
 
 class Conv(Stateless):
-    """`MaskedConv2D`: caches the rows of its input that its kernel reaches."""
+    """`MaskedConv2D`: the rows above once per row, the taps on the row per pixel."""
 
     def __init__(self, layer, width, dtype):
         self.layer, self.width, self.dtype = layer, width, dtype
         kh, kw = layer.kernel_size
         self.rows_above, self.pad = kh // 2, kw // 2
         self.channels = layer.kernel.shape[2]
-        self.taps = (self.rows_above + 1) * kw * self.channels
 
-    def kernel(self):
-        kernel = _masked_kernel(self.layer, self.dtype)[: self.rows_above + 1]
-        return tf.reshape(kernel, (-1, self.layer.filters))
+    def weights(self):
+        kernel = _masked_kernel(self.layer, self.dtype)
+        # Taps right of the centre are masked: the row part reads j - pad .. j.
+        row = tf.reshape(kernel[self.rows_above, : self.pad + 1], (-1, self.layer.filters))
+        above = kernel[: self.rows_above] if self.rows_above else None
+        bias = tf.cast(self.layer.bias, self.dtype) if self.layer.use_bias else None
+        return row, above, bias
 
     def init(self, batch):
-        if self.taps == self.channels:
-            return ()
-        row = tf.zeros((self.width + 2 * self.pad, batch, self.channels), self.dtype)
-        above = tf.zeros((self.rows_above, self.width + 2 * self.pad, batch, self.channels), self.dtype)
-        return {"above": above, "row": row}
+        cache = {}
+        if self.pad or self.rows_above:
+            # The current row's inputs, `pad` zero columns on the left.
+            cache["row"] = tf.zeros((self.width + self.pad, batch, self.channels), self.dtype)
+        if self.rows_above:
+            padded = self.width + 2 * self.pad
+            cache["above"] = tf.zeros((batch, self.rows_above, padded, self.channels), self.dtype)
+            cache["from_above"] = tf.zeros((self.width, batch, self.layer.filters), self.dtype)
+        return cache
 
-    def pixel(self, cache, j, inputs):
+    def write(self, cache, j, inputs):
+        if "row" not in cache:
+            return cache
+        return dict(cache, row=_put(cache["row"], j + self.pad, inputs[0]))
+
+    def pixel(self, weights, cache, j, inputs, store):
+        row_kernel, _, bias = weights
         (x,) = inputs
-        if cache:
-            row = _put(cache["row"], j + self.pad, x)
-            columns = j + tf.range(2 * self.pad + 1)
-            above = tf.gather(cache["above"], columns, axis=1)
-            window = tf.concat([above, tf.gather(row, columns)[None]], 0)
-            x = tf.reshape(tf.transpose(window, (2, 0, 1, 3)), (-1, self.taps))
-            cache = dict(cache, row=row)
-        out = tf.matmul(x, self.kernel())
-        if self.layer.use_bias:
-            out = out + tf.cast(self.layer.bias, self.dtype)
+        if self.pad:
+            left = tf.slice(cache["row"], tf.stack([j, 0, 0]), [self.pad, -1, -1])
+            x = tf.concat(tf.unstack(left, self.pad) + [x], -1)
+        if store:
+            cache = self.write(cache, j, inputs)
+        out = tf.matmul(x, row_kernel)
+        if self.rows_above:
+            out += tf.gather(cache["from_above"], j)
+        if bias is not None:
+            out += bias
         if self.layer.activation is not None:
             out = self.layer.activation(out)
         return out, cache
 
-    def row_end(self, cache):
-        if not cache:
+    def row_end(self, weights, cache):
+        if not self.rows_above:
             return cache
-        above = tf.concat([cache["above"], cache["row"][None]], 0)[1:]
-        return {"above": above, "row": tf.zeros_like(cache["row"])}
+        _, above_kernel, _ = weights
+        row = tf.pad(tf.transpose(cache["row"], (1, 0, 2)), [[0, 0], [0, self.pad], [0, 0]])
+        above = tf.concat([cache["above"][:, 1:], row[:, None]], 1)
+        from_above = tf.nn.conv2d(above, above_kernel, 1, "VALID")[:, 0]
+        return dict(cache, above=above, from_above=tf.transpose(from_above, (1, 0, 2)))
 
 
 class RowLSTMHandler(Stateless):
@@ -108,33 +140,37 @@ class RowLSTMHandler(Stateless):
         self.cell = layer.cell
         self.conv = Conv(layer.input_to_state, width, dtype)
 
+    def weights(self):
+        return self.conv.weights()
+
     def init(self, batch):
         units = self.layer.units
-        zeros = tf.zeros((batch, self.width, units), self.dtype)
         return {
             "conv": self.conv.init(batch),
-            "h_prev": zeros,
-            "c_prev": zeros,
-            "state_to_state": tf.zeros((batch, self.width, 4 * units), self.dtype),
-            "h": tf.zeros((self.width, batch, units), self.dtype),
-            "c": tf.zeros((self.width, batch, units), self.dtype),
+            "state_to_state": tf.zeros((self.width, batch, 4 * units), self.dtype),
+            "c_prev": tf.zeros((self.width, batch, units), self.dtype),
+            "hc": tf.zeros((self.width, batch, 2 * units), self.dtype),  # this row's [h, c]
         }
 
-    def pixel(self, cache, j, inputs):
-        z, conv = self.conv.pixel(cache["conv"], j, inputs)
-        z = z + cache["state_to_state"][:, j]
-        h, c = self.cell.update(z, cache["c_prev"][:, j])
-        cache = dict(cache, conv=conv, h=_put(cache["h"], j, h), c=_put(cache["c"], j, c))
+    def write(self, cache, j, inputs):
+        return dict(cache, conv=self.conv.write(cache["conv"], j, inputs))
+
+    def pixel(self, weights, cache, j, inputs, store):
+        z, conv = self.conv.pixel(weights, cache["conv"], j, inputs, store)
+        z = z + tf.gather(cache["state_to_state"], j)
+        h, c = self.cell.update(z, tf.gather(cache["c_prev"], j))
+        if store:
+            cache = dict(cache, conv=conv, hc=_put(cache["hc"], j, tf.concat([h, c], -1)))
         return h, cache
 
-    def row_end(self, cache):
-        h_prev = tf.transpose(cache["h"], (1, 0, 2))
+    def row_end(self, weights, cache):
+        h, c = tf.split(cache["hc"], 2, axis=-1)
+        state_to_state = self.cell.state_to_state(self.cell.neighbours(tf.transpose(h, (1, 0, 2))))
         return dict(
             cache,
-            conv=self.conv.row_end(cache["conv"]),
-            h_prev=h_prev,
-            c_prev=tf.transpose(cache["c"], (1, 0, 2)),
-            state_to_state=self.cell.state_to_state(self.cell.neighbours(h_prev)),
+            conv=self.conv.row_end(weights, cache["conv"]),
+            c_prev=c,
+            state_to_state=tf.transpose(state_to_state, (1, 0, 2)),
         )
 
 
@@ -146,40 +182,45 @@ class DiagonalBiLSTMHandler(Stateless):
         self.left = layer.cells["left_to_right"]
         self.right = layer.cells["right_to_left"]
 
-    def kernel(self, direction):
-        return _masked_kernel(self.layer.input_to_state[direction], self.dtype)[0, 0]
+    def weights(self):
+        return tuple(
+            _masked_kernel(self.layer.input_to_state[direction], self.dtype)[0, 0]
+            for direction in ("left_to_right", "right_to_left")
+        )
 
     def init(self, batch):
         units = self.layer.units
         channels = self.layer.input_to_state["left_to_right"].kernel.shape[2]
-        zeros = tf.zeros((self.width, batch, units), self.dtype)
-        padded = tf.zeros((self.width + 1, batch, units), self.dtype)
         return {
             "inputs": tf.zeros((self.width, batch, channels), self.dtype),
-            "h_above": zeros,  # left-to-right h of the previous row
-            "h": padded,  # this row's left-to-right (h, c); slot 0 is the zero left border
-            "c": padded,
-            "right_h_above": zeros,  # right-to-left h of the previous row
+            # The previous row's h, [left-to-right, right-to-left].
+            "above": tf.zeros((self.width, batch, 2 * units), self.dtype),
+            # This row's left-to-right [h, c]; slot 0 is the zero left border.
+            "hc": tf.zeros((self.width + 1, batch, 2 * units), self.dtype),
         }
 
-    def pixel(self, cache, j, inputs):
-        (x,) = inputs
-        z = tf.matmul(x, self.kernel("left_to_right"))
-        z += self.left.state_to_state([cache["h_above"][j], cache["h"][j]])
-        h, c = self.left.update(z, cache["c"][j])
-        cache = dict(
-            cache,
-            inputs=_put(cache["inputs"], j, x),
-            h=_put(cache["h"], j + 1, h),
-            c=_put(cache["c"], j + 1, c),
-        )
-        return h + cache["right_h_above"][j], cache
+    def write(self, cache, j, inputs):
+        return dict(cache, inputs=_put(cache["inputs"], j, inputs[0]))
 
-    def row_end(self, cache):
+    def pixel(self, weights, cache, j, inputs, store):
+        (x,) = inputs
+        h_above, right_above = tf.split(tf.gather(cache["above"], j), 2, axis=-1)
+        h_left, c_left = tf.split(tf.gather(cache["hc"], j), 2, axis=-1)
+        z = tf.matmul(x, weights[0])
+        z += self.left.state_to_state([h_above, h_left])
+        h, c = self.left.update(z, c_left)
+        if store:
+            hc = _put(cache["hc"], j + 1, tf.concat([h, c], -1))
+            cache = dict(self.write(cache, j, inputs), hc=hc)
+        return h + right_above, cache
+
+    def row_end(self, weights, cache):
         # The right-to-left stream over the finished row, as a forward scan
         # over the reversed row (reverse the data, never the loop).
         units = self.layer.units
-        sequence = tf.reverse(tf.concat([cache["inputs"], cache["right_h_above"]], -1), [0])
+        right_kernel = weights[1]
+        right_above = cache["above"][..., units:]
+        sequence = tf.reverse(tf.concat([cache["inputs"], right_above], -1), [0])
 
         def step(t, x_and_above, states):
             x, above = x_and_above[..., :-units], x_and_above[..., -units:]
@@ -189,22 +230,40 @@ class DiagonalBiLSTMHandler(Stateless):
             h, c = self.right.update(z, c_left)
             return h, (h, c)
 
-        right_kernel = self.kernel("right_to_left")
-        zeros = tf.zeros_like(cache["right_h_above"][0])
+        zeros = tf.zeros_like(right_above[0])
         right = tf.reverse(scan(step, sequence, (zeros, zeros)), [0])
-        return dict(
-            cache,
-            h_above=cache["h"][1:],
-            h=tf.zeros_like(cache["h"]),
-            c=tf.zeros_like(cache["c"]),
-            right_h_above=right,
-        )
+        # The left border slot of `hc` is never written, the others are
+        # rewritten before they are read: no reset.
+        return dict(cache, above=tf.concat([cache["hc"][1:, :, :units], right], -1))
+
+
+class ColorHead(Conv):
+    """The last 1x1 `MaskedConv2D`, feeding `ColorLogits`: one colour's logits.
+
+    Drawing colour `c` needs only its `levels` logits, a third of the
+    layer's work with three colours."""
+
+    def weights(self):
+        kernel, _, bias = super().weights()
+        colors = self.layer.color_channels
+        kernels = tf.split(kernel, colors, axis=-1)
+        biases = tf.split(bias, colors) if bias is not None else [None] * colors
+        return tuple(zip(kernels, biases))
+
+    def logits(self, weights, x, color):
+        kernel, bias = weights[color]
+        out = tf.matmul(x, kernel)
+        if bias is not None:
+            out += bias
+        if self.layer.activation is not None:
+            out = self.layer.activation(out)
+        return out
 
 
 class Logits(Stateless):
     """`ColorLogits`: `(B, C * levels)` -> `(B, C, levels)`."""
 
-    def pixel(self, cache, j, inputs):
+    def pixel(self, weights, cache, j, inputs, store):
         (x,) = inputs
         colors = self.layer.color_channels
         return tf.reshape(x, (-1, colors, x.shape[-1] // colors)), cache
@@ -240,9 +299,13 @@ class PixelGraph:
 
     Walks the Functional graph (from `model.get_config()`, so any model from
     `build_pixel_rnn`, also one loaded from `.keras`) and wraps each layer in
-    its handler. `evaluate(caches, j, pixel)` returns the logits
-    `(B, C, levels)` at column `j` of the current row given the pixel's
-    colour values `(B, C)`; `row_end(caches)` advances to the next row.
+    its handler. Inside a traced function, `weights()` reads the weights
+    once; `evaluate(weights, caches, j, pixel, color, store)` returns the
+    logits `(B, levels)` of colour `color` at column `j` of the current row
+    given the pixel's colour values `(B, C)` (and, if `store`, the caches
+    with the pixel's activations); `commit` writes the finished pixel's own
+    values;
+    `row_end(weights, caches)` advances to the next row.
     """
 
     def __init__(self, model, width):
@@ -276,6 +339,21 @@ class PixelGraph:
                 )
             inputs = _input_names(entry["inbound_nodes"][0]["args"])
             self.nodes.append((name, handler(layer, width, self.dtype), inputs))
+        # The output head: a 1x1 convolution read by `ColorLogits` alone.
+        self.head = None
+        last, head = self.nodes[-1], self.nodes[-2] if len(self.nodes) > 1 else None
+        if (
+            last[0] == self.output_name
+            and isinstance(last[1], Logits)
+            and head is not None
+            and last[2] == [head[0]]
+            and type(head[1]) is Conv
+            and tuple(head[1].layer.kernel_size) == (1, 1)
+            and head[1].layer.color_channels == last[1].layer.color_channels
+            and not any(head[0] in inputs for _, _, inputs in self.nodes[:-1])
+        ):
+            self.nodes = self.nodes[:-2]
+            self.head = (head[0], ColorHead(head[1].layer, width, self.dtype), head[2][0])
         # After the last colour of a pixel is drawn, every activation at the
         # pixel is final (a mask-A layer reads the raw pixel, and its output
         # never depends on the pixel's last colour), but the cached INPUTS of
@@ -290,27 +368,42 @@ class PixelGraph:
                 if type(handler) is Stateless:
                     available.add(name)
 
+    def weights(self):
+        weights = {name: handler.weights() for name, handler, _ in self.nodes}
+        if self.head:
+            weights[self.head[0]] = self.head[1].weights()
+        return weights
+
     def init(self, batch):
         return {name: handler.init(batch) for name, handler, _ in self.nodes}
 
-    def evaluate(self, caches, j, pixel):
+    def evaluate(self, weights, caches, j, pixel, color, store=True):
         values = {self.input_name: tf.cast(pixel, self.dtype)}
         caches = dict(caches)
         for name, handler, inputs in self.nodes:
             values[name], caches[name] = handler.pixel(
-                caches[name], j, [values[n] for n in inputs]
+                weights[name], caches[name], j, [values[n] for n in inputs], store
             )
-        return tf.cast(values[self.output_name], tf.float32), caches
+        if self.head:
+            name, handler, source = self.head
+            logits = handler.logits(weights[name], values[source], color)
+        else:
+            logits = values[self.output_name][:, color]
+        return tf.cast(logits, tf.float32), caches
 
-    def commit(self, caches, j, pixel):
+    def commit(self, weights, caches, j, pixel):
         """Writes the finished pixel `(B, C)` at column `j` into the caches."""
         values = {self.input_name: tf.cast(pixel, self.dtype)}
         caches = dict(caches)
         for name, handler, inputs in self.commit_nodes:
-            values[name], caches[name] = handler.pixel(
-                caches[name], j, [values[n] for n in inputs]
-            )
+            args = [values[n] for n in inputs]
+            if type(handler) is Stateless:
+                values[name], _ = handler.pixel(weights[name], caches[name], j, args, False)
+            else:
+                caches[name] = handler.write(caches[name], j, args)
         return caches
 
-    def row_end(self, caches):
-        return {name: handler.row_end(caches[name]) for name, handler, _ in self.nodes}
+    def row_end(self, weights, caches):
+        return {
+            name: handler.row_end(weights[name], caches[name]) for name, handler, _ in self.nodes
+        }
