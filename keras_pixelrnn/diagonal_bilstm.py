@@ -131,7 +131,6 @@ class DiagonalBiLSTM(keras.layers.Layer):
     def call(self, inputs):
         shape = tf.shape(inputs)
         batch, height, width = shape[0], shape[1], shape[2]
-        units = self.units
         # Both directions advance together, one skewed column per step.
         z = tf.concat(
             [
@@ -149,15 +148,17 @@ class DiagonalBiLSTM(keras.layers.Layer):
         def step(t, z_column, states):
             h_l, c_l, h_r, c_r = states
             keep = inside[t]
-            h_l, (_, c_l) = left.call(z_column[..., : 4 * units], (h_l, c_l))
-            h_r, (_, c_r) = right.call(z_column[..., 4 * units :], (h_r, c_r))
+            z_l, z_r = tf.split(z_column, 2, axis=-1)
+            h_l, (_, c_l) = left.call(z_l, (h_l, c_l))
+            h_r, (_, c_r) = right.call(z_r, (h_r, c_r))
             h_l, c_l, h_r, c_r = h_l * keep, c_l * keep, h_r * keep, c_r * keep
             return tf.concat([h_l, h_r], -1), (h_l, c_l, h_r, c_r)
 
         zeros = left.get_initial_state(batch_size=batch, positions=height)
         h = scan(step, columns, zeros + zeros)
         h = unskew(tf.transpose(h, [1, 2, 0, 3]), width)
-        return h[..., :units] + shift_down(mirror(h[..., units:]))
+        h_l, h_r = tf.split(h, 2, axis=-1)
+        return h_l + shift_down(mirror(h_r))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

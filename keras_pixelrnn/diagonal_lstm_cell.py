@@ -48,5 +48,7 @@ class DiagonalLSTMCell(PixelLSTMCell):
     taps = 2
 
     def neighbours(self, h_tm1):
-        above = tf.pad(h_tm1, [[0, 0], [1, 0], [0, 0]])[:, :-1]
+        height = tf.shape(h_tm1)[1]
+        padded = tf.pad(h_tm1, [[0, 0], [1, 0], [0, 0]])
+        above = tf.slice(padded, [0, 0, 0], [-1, height, -1])
         return [above, h_tm1]

@@ -6,6 +6,15 @@ from keras import ops
 GATES = ("output", "forget", "input", "content")
 
 
+def _leading_shape(x):
+    """All but the last dimension of `x`, static where known, for reshapes."""
+    static = x.shape[:-1].as_list()
+    if None not in static:
+        return static
+    dynamic = tf.unstack(tf.shape(x)[:-1], num=len(static))
+    return [d if s is None else s for s, d in zip(static, dynamic)]
+
+
 class PixelLSTMCell(keras.layers.Layer):
     """The LSTM step shared by `RowLSTMCell` and `DiagonalLSTMCell`.
 
@@ -96,23 +105,31 @@ class PixelLSTMCell(keras.layers.Layer):
             tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units)),
             stacked.dtype,
         )
+        if stacked.shape.rank == 2:
+            return tf.matmul(stacked, kernel)
         flat = tf.reshape(stacked, (-1, self.taps * self.units))
         out = tf.matmul(flat, kernel)
-        return tf.reshape(out, tf.concat([tf.shape(stacked)[:-1], [4 * self.units]], 0))
+        return tf.reshape(out, _leading_shape(stacked) + [4 * self.units])
 
     def update(self, z, c_tm1):
         """The LSTM gates. `z`: pre-activations without bias `(..., 4 * units)`;
         `c_tm1`: previous cell state `(..., units)`. Returns `(h, c)`."""
         groups, per_group = self.color_channels, self.units // self.color_channels
         z = z + tf.cast(self.bias, z.dtype)
-        lead = tf.shape(z)[:-1]
-        z = tf.reshape(z, tf.concat([lead, [groups, 4, per_group]], 0))
-        gates = tf.sigmoid(z[..., :3, :])
-        content = tf.tanh(z[..., 3, :])
-        c_tm1 = tf.reshape(c_tm1, tf.concat([lead, [groups, per_group]], 0))
-        c = gates[..., 1, :] * c_tm1 + gates[..., 2, :] * content
-        h = gates[..., 0, :] * tf.tanh(c)
-        shape = tf.concat([lead, [self.units]], 0)
+        # Gates are taken with split/unstack, never strided slices: in a
+        # training loop the gradient of a strided slice (StridedSliceGrad) costs
+        # more than the rest of the step; split's gradient is a cheap concat.
+        lead = _leading_shape(z)
+        if groups == 1:
+            z_o, z_f, z_i, z_g = tf.split(z, 4, axis=-1)
+        else:
+            z = tf.reshape(z, lead + [groups, 4, per_group])
+            z_o, z_f, z_i, z_g = tf.unstack(z, 4, axis=-2)
+            c_tm1 = tf.reshape(c_tm1, lead + [groups, per_group])
+        c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
+        h = tf.sigmoid(z_o) * tf.tanh(c)
+        # The reshapes (free) also state the output shapes for exporters.
+        shape = lead + [self.units]
         return tf.reshape(h, shape), tf.reshape(c, shape)
 
     def neighbours(self, h_tm1):

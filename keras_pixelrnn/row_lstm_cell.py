@@ -56,7 +56,10 @@ class RowLSTMCell(PixelLSTMCell):
         half = self.kernel_size // 2
         width = tf.shape(h_tm1)[1]
         padded = tf.pad(h_tm1, [[0, 0], [half, half], [0, 0]])
-        return [padded[:, tap : tap + width] for tap in range(self.kernel_size)]
+        # tf.slice, not padded[:, a:b]: its gradient is a Pad, not a StridedSliceGrad.
+        return [
+            tf.slice(padded, [0, tap, 0], [-1, width, -1]) for tap in range(self.kernel_size)
+        ]
 
     def get_config(self):
         config = super().get_config()
