@@ -367,16 +367,18 @@ def convert_to_onnx(function, opset=OPSET):
     return proto
 
 
-def onnx_session_options(spinning=False):
+def onnx_session_options(spinning=False, threads=0):
     """`onnxruntime.SessionOptions` for a PixelRNN: thread-pool spinning off.
 
     A PixelRNN graph is mostly Loops of small ops; with spinning on (ONNX
     Runtime's default) the pool's threads busy-wait between them, which on a
     CPU shared with other processes costs more than the ops themselves.
+    `threads`: intra-op threads, 0 for ONNX Runtime's choice (one per core).
     """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
     if not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
