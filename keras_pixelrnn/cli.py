@@ -26,23 +26,12 @@ def _configure_devices(devices):
 
 
 def _load_model(path):
-    import keras
-
-    if not os.path.isfile(path):
-        raise SystemExit(f"error: --model {path!r}: no such file")
-    import keras_pixelrnn  # noqa: F401  (registers the layers)
+    from keras_pixelrnn.export import load_pixelrnn
 
     try:
-        model = keras.saving.load_model(path)
-    except Exception as error:  # a corrupt or foreign file
-        raise SystemExit(f"error: --model {path!r} is not a loadable Keras model: {error}")
-    shape = getattr(model, "output_shape", None)
-    if not isinstance(shape, tuple) or len(shape) != 5:
-        raise SystemExit(
-            f"error: --model {path!r} is not a PixelRNN model (its output must be "
-            f"logits of shape (batch, H, W, C, levels); got {shape})"
-        )
-    return model
+        return load_pixelrnn(path)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"error: {error}")
 
 
 def _binarize_for(levels, args):

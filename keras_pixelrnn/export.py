@@ -128,6 +128,7 @@ def serving_functions(model, checks=True, executor="auto"):
     """
     import tensorflow as tf
 
+    from keras_pixelrnn.likelihood import log_prob_from_logits
     from keras_pixelrnn.sampling import sampler
 
     shape, levels = _spec(model)
@@ -158,12 +159,7 @@ def serving_functions(model, checks=True, executor="auto"):
 
     def log_prob(images):
         images = checked_images(images)
-        log_probs = tf.nn.log_softmax(logits_of(images), axis=-1)
-        # likelihood.log_prob_from_logits with axis=4 for -1: tf2onnx builds
-        # a wrong Transpose for a batch_dims gather on a negative axis.
-        index = tf.cast(images, tf.int32)[..., None]
-        picked = tf.gather(log_probs, index, axis=4, batch_dims=4)[..., 0]
-        nats = tf.reduce_sum(picked, axis=[1, 2, 3])
+        nats = log_prob_from_logits(logits_of(images), images)
         per_dim = tf.cast(dims or tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
         return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0))}
 

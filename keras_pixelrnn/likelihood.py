@@ -28,7 +28,7 @@ def sub_pixel_log_probs(logits, images):
     logits = tf.cast(logits, tf.float32)
     log_probs = tf.nn.log_softmax(logits, axis=-1)
     index = tf.cast(images, tf.int32)[..., None]
-    return tf.squeeze(tf.gather(log_probs, index, axis=-1, batch_dims=4), -1)
+    return tf.squeeze(tf.gather(log_probs, index, axis=4, batch_dims=4), -1)
 
 
 def log_prob_from_logits(logits, images):
