@@ -17,9 +17,11 @@ CPU cores), or without `--quick` for the full model.
 """
 
 import argparse
+import socket
 
 import keras
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from keras_pixelrnn import data
 from keras_pixelrnn.images import grid, write_png
@@ -41,8 +43,23 @@ Digits are binarized dynamically: every epoch each pixel is drawn anew as
 """
 
 
+def tfds_mnist_available():
+    """True when tfds MNIST is on disk already or its server answers within 3 s
+    (tfds itself retries a missing network for minutes)."""
+    if tfds.builder("mnist").is_prepared():
+        return True
+    try:
+        socket.create_connection(("storage.googleapis.com", 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
 def load(split, shuffle):
-    for source, name in (("mnist", "test" if split == "validation" else "train"), ("mnist_5k", split)):
+    sources = [("mnist_5k", split)]
+    if tfds_mnist_available():
+        sources.insert(0, ("mnist", "test" if split == "validation" else "train"))
+    for source, name in sources:
         try:
             ds = data.make_dataset(source, split=name, batch_size=32, levels=2, binarize=True,
                                    shuffle=shuffle, seed=0, limit=1000 if args.quick else None)
