@@ -32,6 +32,16 @@ def mask_type(value):
     return value
 
 
+def mask_sees_something(mask_type, kernel_size, color_channels):
+    """Mask A on a 1x1 kernel with one colour removes its only tap: refuse it early."""
+    if mask_type == "A" and tuple(kernel_size) == (1, 1) and color_channels == 1:
+        raise ValueError(
+            "mask_type='A' on a 1x1 kernel with color_channels=1 masks every tap: "
+            f"the layer would see nothing. Received: mask_type='A', "
+            f"kernel_size={tuple(kernel_size)}, color_channels=1"
+        )
+
+
 def image_shape(layer, input_shape, color_channels):
     """Checks a `(batch, height, width, channels)` input shape; returns channels."""
     input_shape = tuple(input_shape)

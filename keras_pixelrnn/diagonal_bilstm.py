@@ -86,12 +86,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         self.color_channels = checks.positive_int("color_channels", color_channels)
         checks.divisible("units", units, color_channels)
         self.mask_type = checks.mask_type(mask_type)
-        if mask_type == "A" and color_channels == 1:
-            raise ValueError(
-                "mask_type='A' on the 1x1 input-to-state convolution with "
-                "color_channels=1 masks every tap. Received: mask_type='A', "
-                "color_channels=1"
-            )
+        checks.mask_sees_something(mask_type, (1, 1), color_channels)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)

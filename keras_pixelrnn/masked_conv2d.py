@@ -96,11 +96,7 @@ class MaskedConv2D(keras.layers.Conv2D):
                 f"positive ints. Received: kernel_size={kernel_size!r}"
             )
         checks.mask_type(mask_type)
-        if mask_type == "A" and sizes == (1, 1) and color_channels == 1:
-            raise ValueError(
-                "mask_type='A' on a 1x1 kernel with color_channels=1 masks every "
-                f"tap. Received: kernel_size={kernel_size!r}, mask_type='A'"
-            )
+        checks.mask_sees_something(mask_type, sizes, color_channels)
         super().__init__(filters, sizes, padding=padding, **kwargs)
         self.mask_type = mask_type
         self.color_channels = color_channels

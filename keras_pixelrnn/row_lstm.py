@@ -83,12 +83,7 @@ class RowLSTM(keras.layers.Layer):
         checks.divisible("units", units, color_channels)
         self.kernel_size = checks.odd_int("kernel_size", kernel_size)
         self.mask_type = checks.mask_type(mask_type)
-        if mask_type == "A" and kernel_size == 1 and color_channels == 1:
-            raise ValueError(
-                "mask_type='A' on a 1x1 input-to-state convolution with "
-                "color_channels=1 masks every tap. Received: mask_type='A', "
-                "kernel_size=1"
-            )
+        checks.mask_sees_something(mask_type, (1, kernel_size), color_channels)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
