@@ -44,6 +44,7 @@ def train(args):
     import tensorflow as tf
 
     from keras_pixelrnn import data
+    from keras_pixelrnn.callbacks import AtomicBackupAndRestore, AtomicCheckpoint
     from keras_pixelrnn.images import write_atomically
     from keras_pixelrnn.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
     from keras_pixelrnn.model import PRESETS, build_pixel_rnn
@@ -100,10 +101,8 @@ def train(args):
         lambda f: f.write(json.dumps(recipe, indent=2).encode()),
     )
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(args.out, "checkpoints", "epoch_{epoch:03d}.keras")
-        ),
+        AtomicBackupAndRestore(os.path.join(args.out, "backup")),
+        AtomicCheckpoint(os.path.join(args.out, "checkpoints", "epoch_{epoch:03d}.keras")),
         keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
     ]
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
