@@ -1,4 +1,6 @@
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_pixelrnn import checks
@@ -112,6 +114,17 @@ class MaskedConv2D(keras.layers.Conv2D):
             self.mask_type,
             self.color_channels,
         )
+        # The taps the mask keeps span rows 0 .. kh//2 and, for a 1 x k kernel,
+        # columns 0 .. k//2: the rest is zero by construction. The convolution
+        # skips those taps, padding the input so that every output stays on
+        # its pixel: a 7 x 7 kernel does 4/7 of the work, a 1 x 3 one 2/3.
+        rows = np.flatnonzero(self._mask.any(axis=(1, 2, 3)))
+        cols = np.flatnonzero(self._mask.any(axis=(0, 2, 3)))
+        (kh, kw), (r0, r1), (c0, c1) = self.kernel_size, rows[[0, -1]], cols[[0, -1]]
+        pads = (kh // 2 - r0, r1 - kh // 2, kw // 2 - c0, c1 - kw // 2)
+        smaller = (r1 - r0 + 1, c1 - c0 + 1) != (kh, kw)
+        self._taps = (slice(r0, r1 + 1), slice(c0, c1 + 1))
+        self._pads = pads if smaller and min(pads) >= 0 else None
         super().build(input_shape)
 
     @property
@@ -121,7 +134,15 @@ class MaskedConv2D(keras.layers.Conv2D):
 
     def convolution_op(self, inputs, kernel):
         kernel = kernel * ops.cast(self._mask, kernel.dtype)
-        return super().convolution_op(inputs, kernel)
+        if self._pads is None:
+            return super().convolution_op(inputs, kernel)
+        top, bottom, left, right = self._pads
+        # A zero given as a tensor makes this a PadV2: tf2onnx's rewriter that
+        # folds a Pad into the following Conv2D fails on ours ("exception 'args'").
+        zero = tf.zeros((), inputs.dtype)
+        paddings = [[0, 0], [top, bottom], [left, right], [0, 0]]
+        inputs = tf.pad(inputs, paddings, constant_values=zero)
+        return ops.conv(inputs, kernel[self._taps], strides=1, padding="valid")
 
     def get_config(self):
         config = super().get_config()

@@ -107,6 +107,23 @@ def test_dynamic_image_size(randomize_weights):
         np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "kernel, mask_type, colors, executed",
+    [((7, 7), "A", 3, (4, 7)), ((1, 3), "B", 1, (1, 2)), ((5, 1), "B", 3, (3, 1)),
+     ((3, 1), "A", 1, (3, 1)), ((1, 1), "B", 3, (1, 1))],
+)
+def test_skips_the_taps_the_mask_zeroes(kernel, mask_type, colors, executed):
+    """The convolution that runs has only the kept rows (and, for 1 x k, columns)."""
+    import tensorflow as tf
+
+    layer = MaskedConv2D(6, kernel, mask_type=mask_type, color_channels=colors)
+    layer.build((None, 5, 7, 3))
+    graph = tf.function(layer).get_concrete_function(tf.TensorSpec((2, 5, 7, 3))).graph
+    convs = [op for op in graph.get_operations() if op.type == "Conv2D"]
+    assert [tuple(op.inputs[1].shape[:2]) for op in convs] == [executed]
+    assert layer(np.zeros((2, 5, 7, 3))).shape == (2, 5, 7, 6)
+
+
 def test_mixed_float16(mixed_float16, randomize_weights):
     x = random_input(2, 5, 7, 3)
     layer16 = MaskedConv2D(6, 3, mask_type="A", color_channels=3)
