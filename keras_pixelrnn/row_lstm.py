@@ -3,7 +3,7 @@ import tensorflow as tf
 
 from keras_pixelrnn import checks
 from keras_pixelrnn.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.recurrence import scan
+from keras_pixelrnn.recurrence import default_chains, scan
 from keras_pixelrnn.row_lstm_cell import RowLSTMCell
 
 
@@ -123,7 +123,10 @@ class RowLSTM(keras.layers.Layer):
         rows = self.input_to_state(tf.transpose(inputs, [1, 0, 2, 3]))
         shape = tf.shape(rows)
         states = self.cell.get_initial_state(batch_size=shape[1], positions=shape[2])
-        h = scan(lambda t, z_row, states: self.cell.call(z_row, states), rows, states)
+        h = scan(
+            lambda t, z_row, states: self.cell.call(z_row, states),
+            rows, states, chains=default_chains(),
+        )
         return tf.transpose(h, [1, 0, 2, 3])
 
     def compute_output_shape(self, input_shape):

@@ -16,13 +16,21 @@ plain slice (a Pad) on these large maps.
 import tensorflow as tf
 
 
-def skew(x):
-    """`(B, H, W, C)` -> `(B, H, W + H - 1, C)`, with `out[:, r, r + c] = x[:, r, c]`."""
+def skew(x, fill=None):
+    """`(B, H, W, C)` -> `(B, H, W + H - 1, C)`, with `out[:, r, r + c] = x[:, r, c]`.
+
+    The positions outside the image hold zeros, or the per-channel vector
+    `fill` `(C,)` when given.
+    """
     shape = tf.shape(x)
     batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
     # Pad every row to length W + H and read the flat buffer with rows of
-    # length W + H - 1: row r then starts r positions later, in zeros.
-    padded = tf.pad(x, [[0, 0], [0, 0], [0, height], [0, 0]])
+    # length W + H - 1: row r then starts r positions later, in the padding.
+    if fill is None:
+        padded = tf.pad(x, [[0, 0], [0, 0], [0, height], [0, 0]])
+    else:
+        block = tf.broadcast_to(tf.cast(fill, x.dtype), [batch, height, height, channels])
+        padded = tf.concat([x, block], axis=2)
     flat = tf.reshape(padded, [batch, height * (width + height), channels])
     flat = tf.slice(flat, [0, 0, 0], [-1, height * (width + height - 1), -1])
     return tf.reshape(flat, [batch, height, width + height - 1, channels])
