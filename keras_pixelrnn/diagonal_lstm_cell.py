@@ -48,7 +48,7 @@ class DiagonalLSTMCell(PixelLSTMCell):
     taps = 2
 
     def neighbours(self, h_tm1):
-        height = tf.shape(h_tm1)[1]
+        height = h_tm1.shape[1] or tf.shape(h_tm1)[1]  # static where known: no ops per step
         padded = tf.pad(h_tm1, [[0, 0], [1, 0], [0, 0]])
         above = tf.slice(padded, [0, 0, 0], [-1, height, -1])
         return [above, h_tm1]

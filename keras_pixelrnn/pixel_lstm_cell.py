@@ -7,12 +7,23 @@ GATES = ("output", "forget", "input", "content")
 
 
 def _leading_shape(x):
-    """All but the last dimension of `x`, static where known, for reshapes."""
+    """All but the last dimension of `x`, for reshapes: static where known,
+    -1 for the first unknown one (the batch, typically), dynamic after that.
+
+    Inside a loop every dynamic size costs ops at every step (Shape, Gather,
+    Concat, and Casts in ONNX); a constant shape with -1 costs none.
+    """
     static = x.shape[:-1].as_list()
-    if None not in static:
+    unknown = [i for i, size in enumerate(static) if size is None]
+    if not unknown:
         return static
-    dynamic = tf.unstack(tf.shape(x)[:-1], num=len(static))
-    return [d if s is None else s for s, d in zip(static, dynamic)]
+    lead = list(static)
+    lead[unknown[0]] = -1
+    if len(unknown) > 1:
+        dynamic = tf.shape(x)
+        for i in unknown[1:]:
+            lead[i] = dynamic[i]
+    return lead
 
 
 class PixelLSTMCell(keras.layers.Layer):

@@ -54,7 +54,7 @@ class RowLSTMCell(PixelLSTMCell):
 
     def neighbours(self, h_tm1):
         half = self.kernel_size // 2
-        width = tf.shape(h_tm1)[1]
+        width = h_tm1.shape[1] or tf.shape(h_tm1)[1]  # static where known: no ops per step
         padded = tf.pad(h_tm1, [[0, 0], [half, half], [0, 0]])
         # tf.slice, not padded[:, a:b]: its gradient is a Pad, not a StridedSliceGrad.
         return [
