@@ -367,8 +367,10 @@ def onnx_session_options(spinning=False, threads=0):
     """`onnxruntime.SessionOptions` for a PixelRNN: thread-pool spinning off.
 
     A PixelRNN graph is mostly Loops of small ops; with spinning on (ONNX
-    Runtime's default) the pool's threads busy-wait between them, which on a
-    CPU shared with other processes costs more than the ops themselves.
+    Runtime's default) the pool's threads busy-wait between them. Turning it
+    off pays on a CPU shared with other processes and at batch 1; on an idle
+    CPU the defaults give more throughput for batches (see
+    `benchmarks/export.py`).
     `threads`: intra-op threads, 0 for ONNX Runtime's choice (one per core).
     """
     import onnxruntime as ort
