@@ -107,8 +107,9 @@ def train(args):
     ]
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
     start = time.time()
+    # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
     model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-              verbose=args.verbose)
+              verbose=args.verbose, shuffle=False)
     print(f"trained in {time.time() - start:.0f} s")
     final = os.path.join(args.out, "model.keras")
     tmp = os.path.join(args.out, ".model.tmp.keras")
