@@ -123,6 +123,7 @@ class RowLSTM(keras.layers.Layer):
         rows = self.input_to_state(tf.transpose(inputs, [1, 0, 2, 3]))
         shape = tf.shape(rows)
         states = self.cell.get_initial_state(batch_size=shape[1], positions=shape[2])
+        # On a CPU the batch runs as two independent chains (see `recurrence`).
         h = scan(
             lambda t, z_row, states: self.cell.call(z_row, states),
             rows, states, chains=default_chains(),
