@@ -15,23 +15,7 @@ import shutil
 
 import keras
 
-from keras_pixelrnn.images import write_atomically
-
-_TMP_PREFIX = ".tmp-"
-
-
-def _save_then_rename(save, path):
-    """Calls `save(temporary_path)`, then renames the result to `path`."""
-    folder, name = os.path.split(os.fspath(path))
-    os.makedirs(folder or ".", exist_ok=True)
-    tmp = os.path.join(folder, _TMP_PREFIX + name)  # keeps the suffix Keras checks
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+from keras_pixelrnn.images import save_atomically, write_atomically
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -50,12 +34,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if self.double_checkpoint:
             for path in (self._weights_path, self._training_metadata_path):
                 if os.path.exists(path):
-                    _save_then_rename(
-                        lambda tmp, src=path: shutil.copyfile(src, tmp),
-                        path + ".bkp",
-                    )
-        _save_then_rename(
-            lambda tmp: self.model.save_weights(tmp, overwrite=True), self._weights_path
+                    save_atomically(path + ".bkp", lambda tmp, src=path: shutil.copyfile(src, tmp))
+        save_atomically(
+            self._weights_path, lambda tmp: self.model.save_weights(tmp, overwrite=True)
         )
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         write_atomically(
@@ -79,4 +60,4 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
-        _save_then_rename(lambda tmp: self.model.save(tmp, overwrite=True), path)
+        save_atomically(path, lambda tmp: self.model.save(tmp, overwrite=True))

@@ -451,6 +451,8 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET):
     """
     import onnx
 
+    from keras_pixelrnn.images import save_atomically
+
     functions = serving_functions(model, checks=False, executor=None)
     if signature not in functions:
         raise ValueError(
@@ -459,15 +461,7 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET):
         )
     proto = convert_to_onnx(functions[signature], opset)
     worst = check_onnx(model, proto, signature)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    try:
-        onnx.save(proto, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_atomically(path, lambda tmp: onnx.save(proto, tmp))
     return worst
 
 
