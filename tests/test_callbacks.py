@@ -22,33 +22,37 @@ def die_while_writing(filepath, *args, **kwargs):
     raise KeyboardInterrupt("killed")
 
 
-def test_stock_backup_is_corrupted_by_a_kill_mid_write(tmp_path, monkeypatch):
+def save_then_die_in_the_second_save(callback, model, saver):
+    """Epoch 1 is saved whole; the save of epoch 2 is killed mid-write."""
+    callback.set_model(model)
+    callback.on_epoch_end(0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, saver, die_while_writing)
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_epoch_end(1)
+
+
+def test_stock_backup_is_corrupted_by_a_kill_mid_write(tmp_path):
     """The failure the atomic callback exists for: Keras' own one breaks."""
-    model = tiny_model()
     backup = keras.callbacks.BackupAndRestore(str(tmp_path))
-    backup.set_model(model)
-    backup.on_epoch_end(0)
-    monkeypatch.setattr(model, "save_weights", die_while_writing)
-    with pytest.raises(KeyboardInterrupt):
-        backup.on_epoch_end(1)
-    monkeypatch.undo()
+    save_then_die_in_the_second_save(backup, tiny_model(), "save_weights")
     resumed = keras.callbacks.BackupAndRestore(str(tmp_path))
     resumed.set_model(tiny_model())
     with pytest.raises(OSError):
         resumed.on_train_begin()
 
 
-def test_backup_survives_a_kill_mid_write(tmp_path, monkeypatch):
+def test_backup_survives_a_kill_mid_write(tmp_path):
     model = tiny_model()
-    backup = AtomicBackupAndRestore(str(tmp_path))
-    backup.set_model(model)
-    backup.on_epoch_end(0)
     saved = [w.copy() for w in model.get_weights()]
-    model.set_weights([w + 1 for w in saved])
-    monkeypatch.setattr(model, "save_weights", die_while_writing)
-    with pytest.raises(KeyboardInterrupt):
-        backup.on_epoch_end(1)
-    monkeypatch.undo()
+
+    class ChangesBetweenEpochs(AtomicBackupAndRestore):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                model.set_weights([w + 1 for w in saved])  # what epoch 2 trained
+            super().on_epoch_end(epoch, logs)
+
+    save_then_die_in_the_second_save(ChangesBetweenEpochs(str(tmp_path)), model, "save_weights")
     assert sorted(os.listdir(tmp_path)) == ["latest.weights.h5", "training_metadata.json"]
     assert json.loads((tmp_path / "training_metadata.json").read_text())["epoch"] == 1
 
@@ -71,15 +75,10 @@ def test_backup_resumes_model_fit(tmp_path):
     assert history.epoch == [2]
 
 
-def test_checkpoint_survives_a_kill_mid_write(tmp_path, monkeypatch):
+def test_checkpoint_survives_a_kill_mid_write(tmp_path):
     model = tiny_model()
     checkpoint = AtomicCheckpoint(str(tmp_path / "epoch_{epoch:03d}.keras"))
-    checkpoint.set_model(model)
-    checkpoint.on_epoch_end(0)
-    monkeypatch.setattr(model, "save", die_while_writing)
-    with pytest.raises(KeyboardInterrupt):
-        checkpoint.on_epoch_end(1)
-    monkeypatch.undo()
+    save_then_die_in_the_second_save(checkpoint, model, "save")
     assert os.listdir(tmp_path) == ["epoch_001.keras"]
     loaded = keras.saving.load_model(tmp_path / "epoch_001.keras")
     for got, want in zip(loaded.get_weights(), model.get_weights()):
