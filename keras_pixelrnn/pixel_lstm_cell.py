@@ -26,6 +26,33 @@ def _leading_shape(x):
     return lead
 
 
+@tf.custom_gradient
+def _unstack_gates(z):
+    """`(rows, 4, n)` -> its four gates, each `(rows, n)`.
+
+    The gradient puts the four gate gradients back together with one
+    `DynamicStitch`. The gradient TensorFlow would use, a concat (also that of
+    `tf.split`), splits its copy across the CPU threads; inside a loop whose
+    other ops hold those threads, it then waits for them, and was the
+    costliest op of a Row LSTM training step. The stitch copies on the thread
+    that runs it.
+    """
+    gates = tf.unstack(z, 4, axis=1)
+
+    def grad(*d_gates):
+        d_gates = [tf.zeros_like(g) if d is None else d for d, g in zip(d_gates, gates)]
+        rows = z.shape[0]
+        if rows is None:  # else the indices are constants: no ops per step
+            rows = tf.shape(z)[0]
+            indices = [tf.range(rows) * 4 + k for k in range(4)]
+        else:
+            indices = [np.arange(rows, dtype="int32") * 4 + k for k in range(4)]
+        stitched = tf.dynamic_stitch(indices, d_gates)
+        return tf.reshape(stitched, tf.shape(z))
+
+    return gates, grad
+
+
 class PixelLSTMCell(keras.layers.Layer):
     """The LSTM step shared by `RowLSTMCell` and `DiagonalLSTMCell`.
 
@@ -125,29 +152,26 @@ class PixelLSTMCell(keras.layers.Layer):
     def update(self, z, c_tm1):
         """The LSTM gates. `z`: pre-activations without bias `(..., 4 * units)`;
         `c_tm1`: previous cell state `(..., units)`. Returns `(h, c)`."""
-        groups, per_group = self.color_channels, self.units // self.color_channels
         # bias_add, not `+`: inside a training loop the gradient of a broadcast
         # add is a generic Sum over (batch, positions) at every step; that of
         # bias_add is the dedicated BiasAddGrad (a tenth of the step's time saved).
         z = tf.nn.bias_add(z, tf.cast(self.bias, z.dtype))
-        # Gates are taken with split/unstack, never strided slices: in a
-        # training loop the gradient of a strided slice (StridedSliceGrad) costs
-        # more than the rest of the step; split's gradient is a cheap concat.
-        lead = _leading_shape(z)
-        if groups == 1:
-            z_o, z_f, z_i, z_g = tf.split(z, 4, axis=-1)
-        else:
-            z = tf.reshape(z, lead + [groups, 4, per_group])
-            z_o, z_f, z_i, z_g = tf.unstack(z, 4, axis=-2)
-            c_tm1 = tf.reshape(c_tm1, lead + [groups, per_group])
+        # Each colour group's gates are contiguous runs of `units / groups`
+        # channels: rows of a (positions x groups, 4, units / groups) view.
+        shape = _leading_shape(z) + [self.units]
+        per_group = self.units // self.color_channels
+        z_o, z_f, z_i, z_g = (
+            tf.reshape(gate, shape) for gate in _unstack_gates(tf.reshape(z, (-1, 4, per_group)))
+        )
         c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
         h = tf.sigmoid(z_o) * tf.tanh(c)
         # The reshapes (free) also state the output shapes for exporters.
-        shape = lead + [self.units]
         return tf.reshape(h, shape), tf.reshape(c, shape)
 
     def neighbours(self, h_tm1):
-        """The `taps` neighbour states that each position of a step reads."""
+        """The `taps` neighbour states that each position of a step reads, as
+        a list of tensors whose channels, concatenated, are `taps * units`
+        (one tensor per tap, or one tensor with all of them)."""
         raise NotImplementedError
 
     def call(self, inputs, states):
