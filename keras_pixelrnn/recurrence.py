@@ -11,7 +11,19 @@ On a CPU the loop can also run the batch as several independent *chains*
 (`chains`): the images of a batch never interact, so each chain is a separate
 recurrence over its share of the batch, and the TensorFlow executor runs the
 chains' small per-step ops side by side on different cores instead of one
-after the other.
+after the other. A layer that splits its batch before its own input-to-state
+convolution (`split_batch`, then `scan_chains`) also spares the copies of
+splitting the pre-activations and joining their gradients.
+
+Training reads the sequence differently (`reversed_input=True`). A step that
+reads `x_t` from a list by index has, as gradient, a fresh list holding
+`dx_t` that TensorFlow adds into a gradient list of the whole sequence,
+first filled with zeros: a zero-fill of the whole sequence and an add per
+step. A step that *pops* `x_t` off the back of the list has, as gradient, a
+push of `dx_t`: nothing else. The popped list holds the steps last-first, so
+the caller gives the sequence reversed (`time_major(x, reverse=True)` makes
+that free). The result is the same; tf2onnx cannot convert a pop, so models
+are exported with the indexed loop (`reversed_input=False`, inference).
 """
 
 import os
@@ -27,7 +39,49 @@ def default_chains():
     return 2
 
 
-def scan(step, sequence, initial_states, num_outputs=None, chains=1):
+def split_batch(x, chains, axis=0):
+    """Splits `x` along its batch axis into `chains` parts whose sizes differ
+    by at most one: fewer parts if the batch is known to be smaller, else
+    some may be empty."""
+    batch = x.shape[axis]
+    if batch is not None:
+        chains = max(1, min(chains, batch))
+    if chains == 1:
+        return [x]
+    if batch is None:
+        batch = tf.shape(x)[axis]
+    sizes = [batch * (k + 1) // chains - batch * k // chains for k in range(chains)]
+    return tf.split(x, sizes, axis=axis)
+
+
+def time_major(x, reverse=False):
+    """`(batch, T, ...)` -> `(T, batch, ...)`, with `T` reversed if `reverse`.
+
+    The reversed version is one gather (a transpose that also reverses), whose
+    gradient is the inverse gather: as cheap as a plain transpose, where
+    `tf.reverse` after it would cost a second copy both ways.
+    """
+    perm = [1, 0] + list(range(2, x.shape.rank))
+    if not reverse:
+        return tf.transpose(x, perm)
+    return _transpose_reversed(x)
+
+
+@tf.custom_gradient
+def _transpose_reversed(x):
+    shape = tf.shape(x)
+    batch, steps = shape[0], shape[1]
+    b, t = tf.meshgrid(tf.range(batch), tf.range(steps))  # both (T, batch)
+    y = tf.gather_nd(x, tf.stack([b, steps - 1 - t], axis=-1))
+
+    def grad(dy):
+        t, b = tf.meshgrid(tf.range(steps), tf.range(batch))  # both (batch, T)
+        return tf.gather_nd(dy, tf.stack([steps - 1 - t, b], axis=-1))
+
+    return y, grad
+
+
+def scan(step, sequence, initial_states, num_outputs=None, chains=1, reversed_input=False):
     """Runs `step` over the leading axis of `sequence` and stacks its outputs.
 
     Args:
@@ -43,45 +97,74 @@ def scan(step, sequence, initial_states, num_outputs=None, chains=1):
         chains: split the batch into this many parts, each its own
             recurrence (`step` is called once per part and step). The result
             is the same; see the module docstring for why.
+        reversed_input: `sequence` holds the steps last-first (step `t`
+            reads `sequence[T - 1 - t]`), and the loop pops them: the faster
+            loop to train, which tf2onnx cannot convert (module docstring).
 
     Returns:
-        Tensor `(T, batch, ...)` of the stacked `output_t`, or a tuple of
-        `num_outputs` of them.
+        Tensor `(T, batch, ...)` of the stacked `output_t` in step order, or
+        a tuple of `num_outputs` of them.
     """
     is_tuple = isinstance(sequence, (tuple, list))
     sequences = tuple(sequence) if is_tuple else (sequence,)
-    states = tuple(initial_states)
-    if chains > 1:
-        batch = sequences[0].shape[1]
-        if batch is None:
-            batch = tf.shape(sequences[0])[1]
-        sizes = [batch * (k + 1) // chains - batch * k // chains for k in range(chains)]
-        parts = [tf.split(x, sizes, axis=1) for x in sequences]
-        sequences = tuple(part[k] for k in range(chains) for part in parts)
-        split_states = [tf.split(s, sizes, axis=0) for s in states]
-        states = tuple(part[k] for k in range(chains) for part in split_states)
-    per_chain_inputs, per_chain_states = len(sequences) // chains, len(states) // chains
+    parts = [split_batch(x, chains, axis=1) for x in sequences]
+    chains = len(parts[0])  # fewer where the batch is known to be smaller
+    split_states = [split_batch(s, chains) for s in initial_states]
+    per_chain = scan_chains(
+        step,
+        [tuple(p[k] for p in parts) if is_tuple else parts[0][k] for k in range(chains)],
+        [tuple(s[k] for s in split_states) for k in range(chains)],
+        num_outputs=num_outputs,
+        reversed_input=reversed_input,
+    )
+    if chains == 1:
+        return per_chain[0]
+    if num_outputs is None:
+        return tf.concat(per_chain, axis=1)
+    return tuple(tf.concat(outs, axis=1) for outs in zip(*per_chain))
+
+
+def scan_chains(step, sequences, initial_states, num_outputs=None, reversed_input=False):
+    """`scan` of several independent chains in one loop.
+
+    Args:
+        step: as for `scan`; called once per chain and step.
+        sequences: list, one entry per chain: what `scan` takes as `sequence`
+            (the chains may differ in batch size, not in `T`).
+        initial_states: list, one tuple of states per chain.
+        num_outputs, reversed_input: as for `scan`.
+
+    Returns:
+        List, one entry per chain, of what `scan` returns.
+    """
+    chains = len(sequences)
+    is_tuple = isinstance(sequences[0], (tuple, list))
+    per_chain_inputs = len(sequences[0]) if is_tuple else 1
+    per_chain_states = len(initial_states[0])
     per_chain_outputs = num_outputs or 1
+    flat_sequences = tuple(x for seq in sequences for x in (seq if is_tuple else (seq,)))
+    flat_states = tuple(s for states in initial_states for s in states)
 
     def chained_step(t, x_t, states):
         outputs, new_states = [], []
         for k in range(chains):
             x = x_t[k * per_chain_inputs:(k + 1) * per_chain_inputs]
             state = states[k * per_chain_states:(k + 1) * per_chain_states]
-            output, state = step(t, x if is_tuple else x[0], state)
+            output, state = step(t, x if is_tuple else x[0], tuple(state))
             outputs += tf.nest.flatten(output)
             new_states += list(state)
         return outputs, new_states
 
-    stacked = _loop(chained_step, sequences, states, chains * per_chain_outputs)
-    if chains > 1:
-        stacked = [
-            tf.concat(stacked[j::per_chain_outputs], axis=1) for j in range(per_chain_outputs)
-        ]
-    return tuple(stacked) if num_outputs is not None else stacked[0]
+    stacked = _loop(
+        chained_step, flat_sequences, flat_states, chains * per_chain_outputs, reversed_input
+    )
+    per_chain = [
+        stacked[k * per_chain_outputs:(k + 1) * per_chain_outputs] for k in range(chains)
+    ]
+    return [outs[0] if num_outputs is None else tuple(outs) for outs in per_chain]
 
 
-def _loop(step, sequences, initial_states, num_outputs):
+def _loop(step, sequences, initial_states, num_outputs, reversed_input=False):
     """The `tf.while_loop`: `step(t, tuple of x_t, states) -> (list of
     outputs, states)`; returns the list of stacked outputs."""
     # For tf2onnx: a static length where known (it folds a constant
@@ -92,24 +175,52 @@ def _loop(step, sequences, initial_states, num_outputs):
     steps = sequences[0].shape[0]
     if steps is None:
         steps = tf.shape(sequences[0])[0]
-    inputs = tuple(
-        tf.TensorArray(x.dtype, size=steps, element_shape=x.shape[1:]).unstack(x)
-        for x in sequences
-    )
+    element_shapes = [x.shape[1:] for x in sequences]
+    if reversed_input:
+        inputs = tuple(
+            tf.raw_ops.TensorListFromTensor(
+                tensor=x,
+                element_shape=tf.constant([-1 if d is None else d for d in shape], tf.int32),
+            )
+            for x, shape in zip(sequences, element_shapes)
+        )
+    else:
+        inputs = tuple(
+            tf.TensorArray(x.dtype, size=steps, element_shape=shape).unstack(x)
+            for x, shape in zip(sequences, element_shapes)
+        )
     dtype = initial_states[0].dtype
     outputs = tuple(tf.TensorArray(dtype, size=steps) for _ in range(num_outputs))
 
-    def body(t, states, outputs):
-        output, new_states = step(t, tuple(array.read(t) for array in inputs), states)
+    def pop(lists):
+        rest, x_t = [], []
+        for items, x, shape in zip(lists, sequences, element_shapes):
+            items, item = tf.raw_ops.TensorListPopBack(
+                input_handle=items, element_shape=-1, element_dtype=x.dtype
+            )
+            item.set_shape(shape)
+            rest.append(items)
+            x_t.append(item)
+        return tuple(rest), tuple(x_t)
+
+    # Lists that are popped change at every step: they are loop variables. A
+    # TensorArray that is only read stays outside them (the body captures it).
+    def body(t, lists, states, outputs):
+        if reversed_input:
+            lists, x_t = pop(lists)
+        else:
+            x_t = tuple(array.read(t) for array in inputs)
+        output, new_states = step(t, x_t, states)
         for new, old in zip(new_states, states):
             new.set_shape(old.shape)  # a step may lose static sizes; the loop needs them
         written = tuple(array.write(t, value) for array, value in zip(outputs, output))
-        return t + 1, tuple(new_states), written
+        return t + 1, lists, tuple(new_states), written
 
-    _, _, outputs = tf.while_loop(
+    lists = inputs if reversed_input else ()
+    _, _, _, outputs = tf.while_loop(
         lambda t, *_: t < steps,
         body,
-        (tf.constant(0), tuple(initial_states), outputs),
+        (tf.constant(0), lists, tuple(initial_states), outputs),
         maximum_iterations=steps,
     )
     stacked = []

@@ -3,7 +3,7 @@ import tensorflow as tf
 
 from keras_pixelrnn import checks
 from keras_pixelrnn.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.recurrence import default_chains, scan
+from keras_pixelrnn.recurrence import default_chains, scan_chains, split_batch, time_major
 from keras_pixelrnn.row_lstm_cell import RowLSTMCell
 
 
@@ -116,19 +116,34 @@ class RowLSTM(keras.layers.Layer):
         self.cell.build()
         self.built = True
 
-    def call(self, inputs):
-        # Rows first (time-major) before the 1 x k convolution, which does not
-        # mix rows: transposing the input moves `channels` values per pixel,
-        # transposing the pre-activations would move `4 * units`.
-        rows = self.input_to_state(tf.transpose(inputs, [1, 0, 2, 3]))
-        shape = tf.shape(rows)
-        states = self.cell.get_initial_state(batch_size=shape[1], positions=shape[2])
-        # On a CPU the batch runs as two independent chains (see `recurrence`).
-        h = scan(
+    def call(self, inputs, training=None):
+        # On a CPU the batch runs as two independent chains, split here so
+        # that each chain has its own input-to-state convolution (see
+        # `recurrence`). Training pops the rows off a list, last row on top.
+        reverse = bool(training)
+        parts = split_batch(inputs, default_chains())
+        sequences, states = [], []
+        for part in parts:
+            # Rows first (time-major) before the 1 x k convolution, which
+            # does not mix rows: transposing the input moves `channels` values
+            # per pixel, transposing the pre-activations would move `4 * units`.
+            rows = time_major(part, reverse=reverse)
+            shape = tf.shape(rows)
+            # Each row is its own one-row image for the convolution. (That
+            # also keeps an empty chain, at batch 1, from the CPU convolution,
+            # which returns an empty image unchanged, channels and all.)
+            width = rows.shape[2] or shape[2]  # static where known, for exporters
+            images = tf.reshape(rows, [-1, 1, width, rows.shape[-1]])
+            # -1, not the chain's batch: ONNX reads a 0 in a shape as "keep".
+            z = tf.reshape(self.input_to_state(images), [shape[0], -1, width, 4 * self.units])
+            sequences.append(z)
+            states.append(self.cell.get_initial_state(batch_size=shape[1], positions=shape[2]))
+        h = scan_chains(
             lambda t, z_row, states: self.cell.call(z_row, states),
-            rows, states, chains=default_chains(),
+            sequences, states, reversed_input=reverse,
         )
-        return tf.transpose(h, [1, 0, 2, 3])
+        h = [tf.transpose(rows, [1, 0, 2, 3]) for rows in h]
+        return tf.concat(h, axis=0) if len(h) > 1 else h[0]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -40,13 +40,18 @@ def make_layer(k, mask_type, colors, in_channels, randomize, seed=0):
     return randomize(layer, seed)
 
 
+# training=True runs the loop that trains fastest (`recurrence`): tested as well.
+TRAINING = [pytest.param(False, id="inference"), pytest.param(True, id="training")]
+
+
+@pytest.mark.parametrize("training", TRAINING)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 @pytest.mark.parametrize("k, mask_type, colors", row_cases())
-def test_matches_numpy_reference(k, mask_type, colors, shape, randomize_weights):
+def test_matches_numpy_reference(k, mask_type, colors, shape, training, randomize_weights):
     x = random_input(3, *shape, 2 * colors)
     layer = make_layer(k, mask_type, colors, 2 * colors, randomize_weights)
     np.testing.assert_allclose(
-        layer(x).numpy(), reference(layer, x, mask_type, colors), atol=1e-5
+        layer(x, training=training).numpy(), reference(layer, x, mask_type, colors), atol=1e-5
     )
 
 
@@ -60,19 +65,21 @@ def test_matches_numpy_reference_on_thin_images(shape, randomize_weights):
     np.testing.assert_allclose(layer(x).numpy(), reference(layer, x, "B", 3), atol=1e-5)
 
 
+@pytest.mark.parametrize("training", TRAINING)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 @pytest.mark.parametrize("k, mask_type, colors", row_cases())
 def test_exact_receptive_field(
-    k, mask_type, colors, shape, randomize_weights, assert_exact_fields
+    k, mask_type, colors, shape, training, randomize_weights, assert_exact_fields
 ):
     in_channels = 2 * colors
     layer = make_layer(k, mask_type, colors, in_channels, randomize_weights)
-    assert_exact_fields(layer, "row", *shape, in_channels, colors, mask_type, k)
+    assert_exact_fields(layer, "row", *shape, in_channels, colors, mask_type, k, training)
 
 
-def test_no_dependency_across_batch(randomize_weights, assert_batch_independent):
+@pytest.mark.parametrize("training", TRAINING)
+def test_no_dependency_across_batch(training, randomize_weights, assert_batch_independent):
     layer = make_layer(3, "B", 3, 3, randomize_weights)
-    assert_batch_independent(layer, (5, 7, 3))
+    assert_batch_independent(layer, (5, 7, 3), training)
 
 
 def test_weight_layout(randomize_weights):
