@@ -27,27 +27,27 @@ def _leading_shape(x):
 
 
 @tf.custom_gradient
-def _unstack_gates(z):
-    """`(rows, 4, n)` -> its four gates, each `(rows, n)`.
+def _split_gates(z):
+    """`(..., 4 * n)` -> its four gates, each `(..., n)` (a `tf.split`).
 
     The gradient puts the four gate gradients back together with one
-    `DynamicStitch`. The gradient TensorFlow would use, a concat (also that of
-    `tf.split`), splits its copy across the CPU threads; inside a loop whose
-    other ops hold those threads, it then waits for them, and was the
-    costliest op of a Row LSTM training step. The stitch copies on the thread
-    that runs it.
+    `DynamicStitch`. The gradient TensorFlow would use, a concat, splits its
+    copy across the CPU threads; inside a loop whose other ops hold those
+    threads it then waits for them, and was the costliest op of a Row LSTM
+    training step. The stitch copies on the thread that runs it.
     """
-    gates = tf.unstack(z, 4, axis=1)
+    gates = tf.split(z, 4, axis=-1)
 
     def grad(*d_gates):
         d_gates = [tf.zeros_like(g) if d is None else d for d, g in zip(d_gates, gates)]
-        rows = z.shape[0]
+        n = z.shape[-1] // 4
+        rows = z.shape[:-1].num_elements()
         if rows is None:  # else the indices are constants: no ops per step
-            rows = tf.shape(z)[0]
+            rows = tf.size(d_gates[0]) // n
             indices = [tf.range(rows) * 4 + k for k in range(4)]
         else:
             indices = [np.arange(rows, dtype="int32") * 4 + k for k in range(4)]
-        stitched = tf.dynamic_stitch(indices, d_gates)
+        stitched = tf.dynamic_stitch(indices, [tf.reshape(d, (-1, n)) for d in d_gates])
         return tf.reshape(stitched, tf.shape(z))
 
     return gates, grad
@@ -156,13 +156,18 @@ class PixelLSTMCell(keras.layers.Layer):
         # add is a generic Sum over (batch, positions) at every step; that of
         # bias_add is the dedicated BiasAddGrad (a tenth of the step's time saved).
         z = tf.nn.bias_add(z, tf.cast(self.bias, z.dtype))
-        # Each colour group's gates are contiguous runs of `units / groups`
-        # channels: rows of a (positions x groups, 4, units / groups) view.
-        shape = _leading_shape(z) + [self.units]
-        per_group = self.units // self.color_channels
-        z_o, z_f, z_i, z_g = (
-            tf.reshape(gate, shape) for gate in _unstack_gates(tf.reshape(z, (-1, 4, per_group)))
-        )
+        # Gates are taken with a split, never strided slices: in a training
+        # loop the gradient of a strided slice (StridedSliceGrad) costs more
+        # than the rest of the step. Each colour group's gates are contiguous
+        # runs of `units / groups` channels.
+        groups, per_group = self.color_channels, self.units // self.color_channels
+        lead = _leading_shape(z)
+        shape = lead + [self.units]
+        if groups == 1:
+            z_o, z_f, z_i, z_g = _split_gates(z)
+        else:
+            grouped = _split_gates(tf.reshape(z, lead + [groups, 4 * per_group]))
+            z_o, z_f, z_i, z_g = (tf.reshape(gate, shape) for gate in grouped)
         c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
         h = tf.sigmoid(z_o) * tf.tanh(c)
         # The reshapes (free) also state the output shapes for exporters.
