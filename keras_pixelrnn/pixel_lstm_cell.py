@@ -26,6 +26,16 @@ def _leading_shape(x):
     return lead
 
 
+def _compiled_by_xla():
+    """Whether the graph being built is compiled by XLA (`jit_compile=True`)."""
+    try:
+        from tensorflow.python.framework import ops as tf_ops
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # private modules: if they move, assume no XLA
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+
+
 @tf.custom_gradient
 def _split_gates(z):
     """`(..., 4 * n)` -> its four gates, each `(..., n)` (a `tf.split`).
@@ -34,12 +44,15 @@ def _split_gates(z):
     `DynamicStitch`. The gradient TensorFlow would use, a concat, splits its
     copy across the CPU threads; inside a loop whose other ops hold those
     threads it then waits for them, and was the costliest op of a Row LSTM
-    training step. The stitch copies on the thread that runs it.
+    training step. The stitch copies on the thread that runs it. Under XLA,
+    which lowers a stitch to one update per row, the gradient is the concat.
     """
     gates = tf.split(z, 4, axis=-1)
 
     def grad(*d_gates):
         d_gates = [tf.zeros_like(g) if d is None else d for d, g in zip(d_gates, gates)]
+        if _compiled_by_xla():  # XLA makes a concat cheap, and a stitch very slow
+            return tf.concat(d_gates, axis=-1)
         n = z.shape[-1] // 4
         rows = z.shape[:-1].num_elements()
         if rows is None:  # else the indices are constants: no ops per step

@@ -67,3 +67,23 @@ def test_split_gates_gradient_when_a_gate_is_unused():
     np.testing.assert_array_equal(grad[:, :3], 1)
     np.testing.assert_array_equal(grad[:, 3:9], 0)
     np.testing.assert_array_equal(grad[:, 9:], 2)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_split_gates_gradient_is_a_stitch_except_under_xla(jit_compile):
+    """XLA lowers a stitch to one update per row (minutes to compile a layer):
+    under XLA the gradient is TensorFlow's concat."""
+    z = np.random.default_rng(0).standard_normal((6, 8)).astype("float32")
+    cotangents = [np.full((6, 2), k + 1.0, "float32") for k in range(4)]
+
+    @tf.function(jit_compile=jit_compile)
+    def run(z):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            loss = tf.add_n([tf.reduce_sum(g * c) for g, c in zip(_split_gates(z), cotangents)])
+        return tape.gradient(loss, z)
+
+    np.testing.assert_array_equal(run(z), np.repeat(np.arange(1.0, 5.0), 2)[None].repeat(6, 0))
+    ops = {op.type for op in run.get_concrete_function(z).graph.get_operations()}
+    assert ("DynamicStitch" in ops) != jit_compile
+    assert ("ConcatV2" in ops) == jit_compile
