@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras_pixelrnn import checks
 from keras_pixelrnn.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.recurrence import scan
+from keras_pixelrnn.recurrence import scan, time_major
 from keras_pixelrnn.skew import mirror, shift_down, skew, unskew
 
 DIRECTIONS = ("left_to_right", "right_to_left")
@@ -54,6 +54,9 @@ class DiagonalBiLSTM(keras.layers.Layer):
     Call arguments:
         inputs: `(batch, height, width, channels)`; height and width may be
             unknown when the model is built.
+        training: `True` (as in `model.fit`) runs the loop that trains
+            fastest; the result is the same. Otherwise the loop that
+            exports to ONNX (see `recurrence`).
 
     Input shape:
         `(batch, height, width, channels)`, channels divisible by
@@ -124,7 +127,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
             self.cells[direction] = cell
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         shape = tf.shape(inputs)
         batch, height, width = shape[0], shape[1], shape[2]
         # Both directions advance together, one skewed column per step.
@@ -141,7 +144,10 @@ class DiagonalBiLSTM(keras.layers.Layer):
         # input gates: those gates are then exactly 0, so c = 0 * c + 0 * g
         # and h = 0 * tanh(c) are exactly 0, and no gradient passes through
         # them, with no masking inside the loop.
-        columns = tf.transpose(skew(z, fill=self._outside_fill(z.dtype)), [2, 0, 1, 3])
+        # Training pops the columns off a list, the last column on top (see
+        # `recurrence`): the transpose that makes them time-major reverses them.
+        reverse = bool(training)
+        columns = time_major(skew(z, fill=self._outside_fill(z.dtype)), reverse=reverse, axis=2)
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
 
         def step(t, z_columns, states):
@@ -155,7 +161,10 @@ class DiagonalBiLSTM(keras.layers.Layer):
         # (see `recurrence`); splitting the batch as well measured no faster
         # on two cores.
         zeros = left.get_initial_state(batch_size=batch, positions=height)
-        h = scan(step, tuple(tf.split(columns, 2, axis=-1)), zeros + zeros, num_outputs=2)
+        h = scan(
+            step, tuple(tf.split(columns, 2, axis=-1)), zeros + zeros, num_outputs=2,
+            reversed_input=reverse,
+        )
         h = unskew(tf.transpose(tf.concat(h, axis=-1), [1, 2, 0, 3]), width)
         h_l, h_r = tf.split(h, 2, axis=-1)
         return h_l + shift_down(mirror(h_r))

@@ -54,31 +54,44 @@ def split_batch(x, chains, axis=0):
     return tf.split(x, sizes, axis=axis)
 
 
-def time_major(x, reverse=False):
-    """`(batch, T, ...)` -> `(T, batch, ...)`, with `T` reversed if `reverse`.
+def time_major(x, reverse=False, axis=1):
+    """Moves the time axis `axis` of `x` to the front, the other axes keeping
+    their order (`(batch, T, ...)` -> `(T, batch, ...)` by default), with `T`
+    reversed if `reverse`.
 
     The reversed version is one gather (a transpose that also reverses), whose
     gradient is the inverse gather: as cheap as a plain transpose, where
     `tf.reverse` after it would cost a second copy both ways.
     """
-    perm = [1, 0] + list(range(2, x.shape.rank))
     if not reverse:
-        return tf.transpose(x, perm)
-    return _transpose_reversed(x)
+        rank = x.shape.rank
+        return tf.transpose(x, [axis] + [d for d in range(rank) if d != axis])
+    return _transpose_reversed(x, axis)
 
 
-@tf.custom_gradient
-def _transpose_reversed(x):
+def _transpose_reversed(x, axis):
     shape = tf.shape(x)
-    batch, steps = shape[0], shape[1]
-    b, t = tf.meshgrid(tf.range(batch), tf.range(steps))  # both (T, batch)
-    y = tf.gather_nd(x, tf.stack([b, steps - 1 - t], axis=-1))
+    steps, lead = shape[axis], [shape[d] for d in range(axis)]
 
-    def grad(dy):
-        t, b = tf.meshgrid(tf.range(steps), tf.range(batch))  # both (batch, T)
-        return tf.gather_nd(dy, tf.stack([steps - 1 - t, b], axis=-1))
+    def indices(time_first):
+        # Index tuples (i_0, ..., i_{axis-1}, T - 1 - t) over an output whose
+        # leading axes are (t, i_0, ...) if time_first, else (i_0, ..., t).
+        sizes = [steps] + lead if time_first else lead + [steps]
+        grids = tf.meshgrid(*[tf.range(n) for n in sizes], indexing="ij")
+        t, others = (grids[0], grids[1:]) if time_first else (grids[-1], grids[:-1])
+        return tf.stack(others + [steps - 1 - t], axis=-1)
 
-    return y, grad
+    @tf.custom_gradient
+    def transpose_reversed(x):
+        def grad(dy):
+            # dx[i_0, ..., k] = dy[T - 1 - k, i_0, ...]: the same kind of gather.
+            index = indices(time_first=False)
+            moved = tf.concat([index[..., -1:], index[..., :-1]], axis=-1)
+            return tf.gather_nd(dy, moved)
+
+        return tf.gather_nd(x, indices(time_first=True)), grad
+
+    return transpose_reversed(x)
 
 
 def scan(step, sequence, initial_states, num_outputs=None, chains=1, reversed_input=False):

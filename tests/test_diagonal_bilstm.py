@@ -4,6 +4,7 @@ import re
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import numpy_reference as ref
 from keras_pixelrnn import DiagonalBiLSTM, DiagonalLSTMCell, MaskedConv2D, RowLSTM
@@ -38,24 +39,32 @@ def make_layer(mask_type, colors, in_channels, randomize, seed=0):
     return randomize(layer, seed)
 
 
+# training=True runs the loop that trains fastest (`recurrence`): tested as well.
+TRAINING = [pytest.param(False, id="inference"), pytest.param(True, id="training")]
+
+
+@pytest.mark.parametrize("training", TRAINING)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 @pytest.mark.parametrize("mask_type, colors", CASES.values(), ids=CASES.keys())
-def test_matches_numpy_reference(mask_type, colors, shape, randomize_weights):
+def test_matches_numpy_reference(mask_type, colors, shape, training, randomize_weights):
     x = random_input(3, *shape, 2 * colors)
     layer = make_layer(mask_type, colors, 2 * colors, randomize_weights)
     np.testing.assert_allclose(
-        layer(x).numpy(), reference(layer, x, mask_type, colors), atol=1e-5
+        layer(x, training=training).numpy(), reference(layer, x, mask_type, colors), atol=1e-5
     )
 
 
 EDGE_SHAPES = {"1x1": (1, 1), "1x6": (1, 6), "6x1": (6, 1), "2x2": (2, 2), "3x9": (3, 9)}
 
 
+@pytest.mark.parametrize("training", TRAINING)
 @pytest.mark.parametrize("shape", EDGE_SHAPES.values(), ids=EDGE_SHAPES.keys())
-def test_matches_numpy_reference_on_thin_images(shape, randomize_weights):
+def test_matches_numpy_reference_on_thin_images(shape, training, randomize_weights):
     x = random_input(2, *shape, 3)
     layer = make_layer("B", 3, 3, randomize_weights)
-    np.testing.assert_allclose(layer(x).numpy(), reference(layer, x, "B", 3), atol=1e-5)
+    np.testing.assert_allclose(
+        layer(x, training=training).numpy(), reference(layer, x, "B", 3), atol=1e-5
+    )
 
 
 def test_directions_have_separate_weights(randomize_weights):
@@ -70,19 +79,46 @@ def test_directions_have_separate_weights(randomize_weights):
     np.testing.assert_allclose(layer(x).numpy(), reference(layer, x, "B", 3), atol=1e-5)
 
 
+@pytest.mark.parametrize("training", TRAINING)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 @pytest.mark.parametrize("mask_type, colors", CASES.values(), ids=CASES.keys())
 def test_exact_receptive_field(
-    mask_type, colors, shape, randomize_weights, assert_exact_fields
+    mask_type, colors, shape, training, randomize_weights, assert_exact_fields
 ):
     in_channels = 2 * colors
     layer = make_layer(mask_type, colors, in_channels, randomize_weights)
-    assert_exact_fields(layer, "diagonal", *shape, in_channels, colors, mask_type)
+    assert_exact_fields(
+        layer, "diagonal", *shape, in_channels, colors, mask_type, training=training
+    )
 
 
-def test_no_dependency_across_batch(randomize_weights, assert_batch_independent):
+@pytest.mark.parametrize("training", TRAINING)
+def test_no_dependency_across_batch(training, randomize_weights, assert_batch_independent):
     layer = make_layer("B", 3, 3, randomize_weights)
-    assert_batch_independent(layer, (5, 7, 3))
+    assert_batch_independent(layer, (5, 7, 3), training)
+
+
+@pytest.mark.parametrize("colors", [1, 3])
+@pytest.mark.parametrize("batch_static", [True, False])
+def test_training_loop_gives_the_same_outputs_and_gradients(colors, batch_static, randomize_weights):
+    """`training=True` pops the skewed columns off a list: same numbers."""
+    layer = make_layer("B", colors, 2 * colors, randomize_weights)
+    x = tf.constant(random_input(2, 4, 5, 2 * colors))
+    spec = tf.TensorSpec((2 if batch_static else None, None, None, 2 * colors))
+
+    def output_and_gradients(training):
+        @tf.function(input_signature=[spec])
+        def run(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=training)
+                loss = tf.reduce_sum(tf.sin(y))
+            return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
+
+        return [v.numpy() for v in run(x)]
+
+    for inference, training in zip(output_and_gradients(False), output_and_gradients(True)):
+        np.testing.assert_allclose(inference, training, rtol=1e-5, atol=1e-6)
 
 
 def test_weight_layout(randomize_weights):

@@ -145,10 +145,13 @@ def test_reversed_input_loop_pops_and_indexed_loop_reads():
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("shape", [(3, 4, 2, 5), (1, 1, 3), (0, 3, 2)])
-def test_time_major_and_its_gradient(reverse, shape):
+@pytest.mark.parametrize(
+    "shape, axis", [((3, 4, 2, 5), 1), ((1, 1, 3), 1), ((0, 3, 2), 1), ((2, 3, 4, 5), 2)]
+)
+def test_time_major_and_its_gradient(reverse, shape, axis):
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
-    expected = np.swapaxes(x, 0, 1)[::-1] if reverse else np.swapaxes(x, 0, 1)
+    expected = np.moveaxis(x, axis, 0)
+    expected = expected[::-1] if reverse else expected
     weights = np.random.default_rng(1).standard_normal(expected.shape).astype("float32")
     spec = tf.TensorSpec([None] * len(shape))
 
@@ -156,14 +159,14 @@ def test_time_major_and_its_gradient(reverse, shape):
     def run(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = recurrence.time_major(x, reverse=reverse)
+            y = recurrence.time_major(x, reverse=reverse, axis=axis)
             loss = tf.reduce_sum(y * weights)
         return y, tape.gradient(loss, x)
 
     y, grad = run(x)
     np.testing.assert_array_equal(y, expected)
     back = weights[::-1] if reverse else weights
-    np.testing.assert_array_equal(grad, np.swapaxes(back, 0, 1))
+    np.testing.assert_array_equal(grad, np.moveaxis(back, 0, axis))
 
 
 def test_split_batch_uses_fewer_parts_for_a_small_known_batch():
