@@ -121,3 +121,27 @@ def assert_jit_step_matches():
             np.testing.assert_allclose(w_jit, w_plain, atol=1e-5)
 
     return check
+
+
+@pytest.fixture
+def assert_training_equals_inference():
+    """`layer(x, training=True)` (the popped training loop) and `training=False`
+    (the indexed loop) give the same outputs and the same gradients w.r.t. the
+    input and every weight, traced with the input signature `spec`."""
+
+    def check(layer, x, spec):
+        def output_and_gradients(training):
+            @tf.function(input_signature=[spec])
+            def run(x):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    y = layer(x, training=training)
+                    loss = tf.reduce_sum(tf.sin(y))
+                return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
+
+            return [v.numpy() for v in run(x)]
+
+        for inference, training in zip(output_and_gradients(False), output_and_gradients(True)):
+            np.testing.assert_allclose(inference, training, rtol=1e-5, atol=1e-6)
+
+    return check

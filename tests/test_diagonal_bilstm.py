@@ -100,25 +100,14 @@ def test_no_dependency_across_batch(training, randomize_weights, assert_batch_in
 
 @pytest.mark.parametrize("colors", [1, 3])
 @pytest.mark.parametrize("batch_static", [True, False])
-def test_training_loop_gives_the_same_outputs_and_gradients(colors, batch_static, randomize_weights):
+def test_training_loop_gives_the_same_outputs_and_gradients(
+    colors, batch_static, randomize_weights, assert_training_equals_inference
+):
     """`training=True` pops the skewed columns off a list: same numbers."""
     layer = make_layer("B", colors, 2 * colors, randomize_weights)
     x = tf.constant(random_input(2, 4, 5, 2 * colors))
     spec = tf.TensorSpec((2 if batch_static else None, None, None, 2 * colors))
-
-    def output_and_gradients(training):
-        @tf.function(input_signature=[spec])
-        def run(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = layer(x, training=training)
-                loss = tf.reduce_sum(tf.sin(y))
-            return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
-
-        return [v.numpy() for v in run(x)]
-
-    for inference, training in zip(output_and_gradients(False), output_and_gradients(True)):
-        np.testing.assert_allclose(inference, training, rtol=1e-5, atol=1e-6)
+    assert_training_equals_inference(layer, x, spec)
 
 
 def test_weight_layout(randomize_weights):

@@ -185,7 +185,7 @@ def test_split_batch_uses_fewer_parts_for_a_small_known_batch():
 @pytest.mark.parametrize("batch", [1, 3])
 @pytest.mark.parametrize("batch_static", [True, False])
 def test_row_lstm_trains_through_the_popped_loop_with_the_same_results(
-    colors, batch, batch_static, randomize_weights
+    colors, batch, batch_static, randomize_weights, assert_training_equals_inference
 ):
     """`training=True` runs the popped loop: same outputs and gradients."""
     layer = RowLSTM(6, color_channels=colors)
@@ -193,17 +193,4 @@ def test_row_lstm_trains_through_the_popped_loop_with_the_same_results(
     randomize_weights(layer)
     x = tf.constant(np.random.default_rng(0).standard_normal((batch, 4, 5, 2 * colors)), tf.float32)
     spec = tf.TensorSpec((batch if batch_static else None, 4, 5, 2 * colors))
-
-    def output_and_gradients(training):
-        @tf.function(input_signature=[spec])
-        def run(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = layer(x, training=training)
-                loss = tf.reduce_sum(tf.sin(y))
-            return [y] + tape.gradient(loss, [x] + layer.trainable_variables)
-
-        return [v.numpy() for v in run(x)]
-
-    for inference, training in zip(output_and_gradients(False), output_and_gradients(True)):
-        np.testing.assert_allclose(inference, training, rtol=1e-5, atol=1e-6)
+    assert_training_equals_inference(layer, x, spec)
