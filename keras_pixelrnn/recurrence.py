@@ -8,12 +8,12 @@ directions are therefore expressed by reversing the *data* (see
 `skew.mirror`), never the loop.
 
 On a CPU the loop can also run the batch as several independent *chains*
-(`chains`): the images of a batch never interact, so each chain is a separate
-recurrence over its share of the batch, and the TensorFlow executor runs the
-chains' small per-step ops side by side on different cores instead of one
-after the other. A layer that splits its batch before its own input-to-state
-convolution (`split_batch`, then `scan_chains`) also spares the copies of
-splitting the pre-activations and joining their gradients.
+(`split_batch`, then `scan_chains`): the images of a batch never interact, so
+each chain is a separate recurrence over its share of the batch, and the
+TensorFlow executor runs the chains' small per-step ops side by side on
+different cores instead of one after the other. The layer splits its batch
+before its own input-to-state convolution, one per chain, which spares the
+copies of splitting the pre-activations and joining their gradients.
 
 Training reads the sequence differently (`reversed_input=True`). A step that
 reads `x_t` from a list by index has, as gradient, a fresh list holding
@@ -94,7 +94,7 @@ def _transpose_reversed(x, axis):
     return transpose_reversed(x)
 
 
-def scan(step, sequence, initial_states, num_outputs=None, chains=1, reversed_input=False):
+def scan(step, sequence, initial_states, num_outputs=None, reversed_input=False):
     """Runs `step` over the leading axis of `sequence` and stacks its outputs.
 
     Args:
@@ -107,9 +107,6 @@ def scan(step, sequence, initial_states, num_outputs=None, chains=1, reversed_in
             step 0.
         num_outputs: `None` when `output_t` is one tensor, else the length of
             the tuple `output_t`.
-        chains: split the batch into this many parts, each its own
-            recurrence (`step` is called once per part and step). The result
-            is the same; see the module docstring for why.
         reversed_input: `sequence` holds the steps last-first (step `t`
             reads `sequence[T - 1 - t]`), and the loop pops them: the faster
             loop to train, which tf2onnx cannot convert (module docstring).
@@ -118,27 +115,14 @@ def scan(step, sequence, initial_states, num_outputs=None, chains=1, reversed_in
         Tensor `(T, batch, ...)` of the stacked `output_t` in step order, or
         a tuple of `num_outputs` of them.
     """
-    is_tuple = isinstance(sequence, (tuple, list))
-    sequences = tuple(sequence) if is_tuple else (sequence,)
-    parts = [split_batch(x, chains, axis=1) for x in sequences]
-    chains = len(parts[0])  # fewer where the batch is known to be smaller
-    split_states = [split_batch(s, chains) for s in initial_states]
-    per_chain = scan_chains(
-        step,
-        [tuple(p[k] for p in parts) if is_tuple else parts[0][k] for k in range(chains)],
-        [tuple(s[k] for s in split_states) for k in range(chains)],
-        num_outputs=num_outputs,
-        reversed_input=reversed_input,
-    )
-    if chains == 1:
-        return per_chain[0]
-    if num_outputs is None:
-        return tf.concat(per_chain, axis=1)
-    return tuple(tf.concat(outs, axis=1) for outs in zip(*per_chain))
+    return scan_chains(
+        step, [sequence], [tuple(initial_states)], num_outputs, reversed_input
+    )[0]
 
 
 def scan_chains(step, sequences, initial_states, num_outputs=None, reversed_input=False):
-    """`scan` of several independent chains in one loop.
+    """`scan` of several independent chains in one loop (batch chains: the
+    parts of `split_batch`; see the module docstring).
 
     Args:
         step: as for `scan`; called once per chain and step.

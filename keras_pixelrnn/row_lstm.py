@@ -142,7 +142,7 @@ class RowLSTM(keras.layers.Layer):
             lambda t, z_row, states: self.cell.call(z_row, states),
             sequences, states, reversed_input=reverse,
         )
-        h = [tf.transpose(rows, [1, 0, 2, 3]) for rows in h]
+        h = [tf.transpose(chain, [1, 0, 2, 3]) for chain in h]
         return tf.concat(h, axis=0) if len(h) > 1 else h[0]
 
     def compute_output_shape(self, input_shape):

@@ -7,6 +7,25 @@ import tensorflow as tf
 from keras_pixelrnn import RowLSTM, recurrence
 
 
+def scan_in_chains(step, sequence, initial_states, chains, num_outputs=None, **kwargs):
+    """`recurrence.scan` with the batch (axis 1) split into `chains` chains."""
+    sequences = sequence if isinstance(sequence, tuple) else (sequence,)
+    parts = [recurrence.split_batch(x, chains, axis=1) for x in sequences]
+    chains = len(parts[0])
+    states = [recurrence.split_batch(s, chains) for s in initial_states]
+    per_chain = recurrence.scan_chains(
+        step,
+        [tuple(p[k] for p in parts) if isinstance(sequence, tuple) else parts[0][k]
+         for k in range(chains)],
+        [tuple(s[k] for s in states) for k in range(chains)],
+        num_outputs=num_outputs,
+        **kwargs,
+    )
+    if num_outputs is None:
+        return tf.concat(per_chain, axis=1)
+    return tuple(tf.concat(outs, axis=1) for outs in zip(*per_chain))
+
+
 def running_sums(sequence, chains, batch_static=True):
     """A recurrence with a state: out_t = state_t = state_{t-1} * 0.5 + x_t."""
 
@@ -17,7 +36,7 @@ def running_sums(sequence, chains, batch_static=True):
 
     def run(sequence):
         zeros = tf.zeros_like(sequence[0])
-        return recurrence.scan(step, sequence, (zeros,), chains=chains)
+        return scan_in_chains(step, sequence, (zeros,), chains)
 
     spec = tf.TensorSpec((None, None if not batch_static else sequence.shape[1], 3))
     return tf.function(run, input_signature=[spec])(sequence).numpy()
@@ -50,7 +69,7 @@ def test_tuple_sequences_and_outputs():
         state = state + x[0]
         return (state, x[1] * 2), (state,)
 
-    out = recurrence.scan(step, (a, b), (tf.zeros((2, 2)),), num_outputs=2, chains=2)
+    out = scan_in_chains(step, (a, b), (tf.zeros((2, 2)),), 2, num_outputs=2)
     np.testing.assert_array_equal(out[0], np.cumsum(a, axis=0))
     np.testing.assert_array_equal(out[1], 2 * b)
 
@@ -98,9 +117,7 @@ def scan_with_gradient(sequence, chains, reversed_input, batch_static=True):
             tape.watch(sequence)
             given = tf.reverse(sequence, [0]) if reversed_input else sequence
             zeros = tf.zeros_like(sequence[0])
-            out = recurrence.scan(
-                step, given, (zeros,), chains=chains, reversed_input=reversed_input
-            )
+            out = scan_in_chains(step, given, (zeros,), chains, reversed_input=reversed_input)
             weights = tf.reshape(tf.range(1, 1 + tf.size(out)), tf.shape(out))
             loss = tf.reduce_sum(out * tf.cast(weights, out.dtype))
         return out, tape.gradient(loss, sequence)
