@@ -66,7 +66,7 @@ tf.get_logger().setLevel("ERROR")  # one tf.function per contender is the point 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keras_pixelrnn import DiagonalBiLSTM, RowLSTM  # noqa: E402
-from keras_pixelrnn.skew import mirror, shift_down, skew, unskew  # noqa: E402
+from keras_pixelrnn.layers.skew import mirror, shift_down, skew, unskew  # noqa: E402
 
 
 # ---------------------------------------------------------------- contenders

@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn import data
-from keras_pixelrnn.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss, log_prob_from_logits
-from keras_pixelrnn.model import build_preset
+from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss, log_prob_from_logits
+from keras_pixelrnn.models.pixel_rnn import build_preset
 
 PAPER = {
     "Diagonal BiLSTM, 7 layers, h=16 (paper)": 79.20,

@@ -89,7 +89,7 @@ class Contender:
     """A sampler of one model, warmed up on one row, timed on the full image."""
 
     def __init__(self, model, method, jit_compile, noise):
-        from keras_pixelrnn import sampling
+        from keras_pixelrnn.generation import sampling
 
         self.height = model.input_shape[1]
         self.run = sampling.sampler(model, method, jit_compile=jit_compile)
@@ -190,7 +190,7 @@ def measure_model(name, model, args, log):
 
 
 def measure_scaling(args, log):
-    from keras_pixelrnn.model import build_preset
+    from keras_pixelrnn.models.pixel_rnn import build_preset
 
     sizes = [int(s) for s in args.sizes.split(",")]
     entries, contenders = [], []
@@ -283,7 +283,7 @@ def main(argv=None):
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from keras_pixelrnn.model import build_pixel_rnn, build_preset
+    from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn, build_preset
 
     log = print
     load_before = [round(x, 2) for x in os.getloadavg()]

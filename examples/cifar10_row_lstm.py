@@ -24,9 +24,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_pixelrnn import data
-from keras_pixelrnn.likelihood import BitsPerDim, PixelRNNLoss
-from keras_pixelrnn.model import build_pixel_rnn, build_preset
-from keras_pixelrnn.sampling import sample
+from keras_pixelrnn.models.likelihood import BitsPerDim, PixelRNNLoss
+from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn, build_preset
+from keras_pixelrnn.generation.sampling import sample
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--quick", action="store_true")

@@ -20,8 +20,8 @@ import numpy as np
 import keras
 
 from keras_pixelrnn import DiagonalBiLSTM, MaskedConv2D, RowLSTM, receptive_field
-from keras_pixelrnn.color_logits import ColorLogits
-from keras_pixelrnn.likelihood import BitsPerDim, PixelRNNLoss, log_prob
+from keras_pixelrnn.layers.color_logits import ColorLogits
+from keras_pixelrnn.models.likelihood import BitsPerDim, PixelRNNLoss, log_prob
 
 """
 ## The model

@@ -9,7 +9,7 @@ it in raster order: every pixel of the rows above, and the pixels to its left
 on its own row. How much of that *context* a layer actually sees is what tells
 the three architectures of "Pixel Recurrent Neural Networks" (van den Oord et
 al., 2016) apart. This example measures it, with
-`keras_pixelrnn.receptive_field`, and draws the three maps side by side.
+`keras_pixelrnn.analysis.receptive_field`, and draws the three maps side by side.
 
 Run: `python examples/receptive_field.py [--out docs/receptive_fields.png]`
 (a few seconds on a CPU).

@@ -3,7 +3,7 @@
     python export/onnx.py --model model.keras --out model.onnx --signature log_prob|sample
 
 Fails (exit 2) on any op tf2onnx cannot convert, an invalid model, or ONNX Runtime
-disagreeing with Keras. See keras_pixelrnn/export.py.
+disagreeing with Keras. See keras_pixelrnn/serving/export.py.
 """
 
 import os
@@ -14,7 +14,7 @@ _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
 sys.path.insert(0, os.path.dirname(_here))
 
-from keras_pixelrnn.export import onnx_main  # noqa: E402
+from keras_pixelrnn.serving.export import onnx_main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(onnx_main())

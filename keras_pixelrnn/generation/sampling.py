@@ -1,0 +1,361 @@
+"""Drawing images from a PixelRNN, sub-pixel by sub-pixel.
+
+    for i in rows, for j in columns, for c in colours:
+        logits = model's logits at (i, j, c), given every sub-pixel drawn so far
+        x[i, j, c] = inverse-CDF draw from softmax(logits / temperature) with noise u[i, j, c]
+
+Two methods draw from the same noise `u` (uniform in [0, 1), one number per
+sub-pixel) and so return the same images:
+
+* `"naive"`: one full forward pass of the model per sub-pixel
+  (`H * W * C` passes), in a compiled loop. The reference.
+* `"cached"`: computes, per sub-pixel, only the one pixel of every layer that
+  the new sub-pixel changes (`keras_pixelrnn.generation.pixel_graph`), about the work of
+  one forward pass per colour in all. A mixed-precision model is evaluated
+  in float32 here; its draws then differ from naive ones (in float16) where
+  rounding moves a CDF boundary across the noise.
+
+Given the noise, sampling is deterministic: the inverse CDF maps `u` to the
+smallest value `v` with `P(x <= v) > u`. `known` sub-pixels (image
+completion) are copied instead of drawn, and later draws condition on them.
+"""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from keras_pixelrnn.generation.pixel_graph import PixelGraph, _put
+from keras_pixelrnn.models.likelihood import check_images, model_levels
+
+METHODS = ("cached", "naive")
+
+
+def draw(logits, noise, temperature):
+    """Inverse-CDF draw. `logits` `(B, L)`, `noise` `(B,)` in [0, 1).
+
+    Returns the drawn values `(B,)` int32: the smallest `v` with
+    `P(x <= v) > noise` under `softmax(logits / temperature)`."""
+    probs = tf.nn.softmax(logits / temperature, axis=-1)
+    cdf = tf.cumsum(probs, axis=-1)
+    levels = tf.shape(logits)[-1]
+    # The float32 CDF often ends just below 1; noise scaled to its end never
+    # falls past it onto a trailing level of probability 0.
+    value = tf.reduce_sum(tf.cast(cdf <= noise[:, None] * cdf[:, -1:], tf.int32), axis=-1)
+    return tf.minimum(value, levels - 1)
+
+
+def _pick(log_probs, value):
+    return tf.gather(log_probs, value[:, None], axis=1, batch_dims=1)[:, 0]
+
+
+class _Sampler:
+    """Shared driver: `init(batch)` and `rows(state, noise, known, values,
+    temperature, start, stop)` where state = (image, log_prob, caches)."""
+
+    def __init__(self, model, jit_compile):
+        self.model = model
+        self.height, self.width, self.colors = model.input_shape[1:]
+        self.levels = model_levels(model)
+        self._compiled_rows = tf.function(self._rows, jit_compile=jit_compile)
+        self.executor = None
+
+    def rows(self, state, noise, known, values, temperature, start, stop):
+        """Draws rows `start` to `stop` (tensors) into `state`; compiled."""
+        if self.executor is None:
+            return self._compiled_rows(state, noise, known, values, temperature, start, stop)
+        with tf.experimental.function_executor_type(self.executor):
+            return self._compiled_rows(state, noise, known, values, temperature, start, stop)
+
+    def images_from_noise(self, noise, temperature=1.0):
+        """Traceable core (for `tf.function` and export): uniform noise
+        `(B, H, W, C)` -> uint8 images, the whole image in one graph."""
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        state = self.init(tf.shape(noise)[0])
+        known = tf.zeros(tf.shape(noise), tf.bool)
+        values = tf.zeros(tf.shape(noise), tf.int32)
+        image, _, _ = self._rows(
+            state, noise, known, values, tf.cast(temperature, tf.float32),
+            tf.constant(0), tf.constant(self.height),
+        )
+        return tf.cast(tf.round(image), tf.uint8)
+
+    def _finish_subpixel(self, logits, noise, known, values, temperature):
+        value = draw(logits, noise, temperature)
+        value = tf.where(known, values, value)
+        log_prob = _pick(tf.nn.log_softmax(logits, axis=-1), value)
+        return value, log_prob
+
+
+class NaiveSampler(_Sampler):
+    """One forward pass of the whole model per sub-pixel."""
+
+    def init(self, batch):
+        return (
+            tf.zeros((batch, self.height, self.width, self.colors), tf.float32),
+            tf.zeros((batch,), tf.float32),
+            (),
+        )
+
+    def _rows(self, state, noise, known, values, temperature, start, stop):
+        image, total, caches = state
+        colors, width = self.colors, self.width
+        batch = tf.shape(image)[0]
+        steps = (stop - start) * width * colors
+
+        def body(t, image, total):
+            t_abs = start * width * colors + t
+            i, rest = t_abs // (width * colors), t_abs % (width * colors)
+            j, c = rest // colors, rest % colors
+            logits = self.model(image, training=False)[:, i, j, c]
+            value, log_prob = self._finish_subpixel(
+                logits, noise[:, i, j, c], known[:, i, j, c], values[:, i, j, c], temperature
+            )
+            index = tf.stack(
+                [tf.range(batch), tf.fill([batch], i), tf.fill([batch], j), tf.fill([batch], c)], 1
+            )
+            image = tf.tensor_scatter_nd_update(image, index, tf.cast(value, image.dtype))
+            return t + 1, image, total + log_prob
+
+        _, image, total = tf.while_loop(
+            lambda t, *_: t < steps, body, (tf.constant(0), image, total),
+            maximum_iterations=steps,
+        )
+        return image, total, caches
+
+
+class CachedSampler(_Sampler):
+    """Per sub-pixel, only the pixel of every layer that it changes."""
+
+    def __init__(self, model, jit_compile):
+        super().__init__(model, jit_compile)
+        self.graph = PixelGraph(model, self.width)
+        # A pixel is hundreds of tiny ops. On a CPU, TensorFlow's default
+        # executor spends more time handing them from thread to thread than
+        # running them; the single-threaded one runs them in line (2-3x faster
+        # here; kernels keep their own threads). Its loops must stay
+        # functional, so tracing happens under it too.
+        if not jit_compile and not tf.config.list_logical_devices("GPU"):
+            self.executor = "SINGLE_THREADED_EXECUTOR"
+
+    def init(self, batch):
+        return (
+            tf.zeros((batch, self.height, self.width, self.colors), tf.float32),
+            tf.zeros((batch,), tf.float32),
+            self.graph.init(batch),
+        )
+
+    def _rows(self, state, noise, known, values, temperature, start, stop):
+        image, total, caches = state
+        colors = self.colors
+        weights = self.graph.weights()
+        # (H, W, B, C): one pixel of every image is a slice on the leading axes.
+        pixels, noise, known, values = (
+            tf.transpose(a, (1, 2, 0, 3)) for a in (image, noise, known, values)
+        )
+
+        def row(i, pixels, total, caches):
+            row_noise, row_known, row_values = (tf.gather(a, i) for a in (noise, known, values))
+
+            def column(j, row_pixels, total, caches):
+                u, keep, kept = (
+                    tf.unstack(tf.gather(a, j), colors, axis=-1)
+                    for a in (row_noise, row_known, row_values)
+                )
+                drawn, unknown = [], [tf.zeros_like(u[0])] * colors
+                for c in range(colors):
+                    pixel = tf.stack(drawn + unknown[c:], axis=-1)
+                    logits, new_caches = self.graph.evaluate(
+                        weights, caches, j, pixel, c, store=c == colors - 1
+                    )
+                    value, log_prob = self._finish_subpixel(
+                        logits, u[c], keep[c], kept[c], temperature
+                    )
+                    drawn.append(tf.cast(value, tf.float32))
+                    total += log_prob
+                pixel = tf.stack(drawn, axis=-1)
+                caches = self.graph.commit(weights, new_caches, j, pixel)
+                return j + 1, _put(row_pixels, j, pixel), total, caches
+
+            _, row_pixels, total, caches = tf.while_loop(
+                lambda j, *_: j < self.width, column,
+                (tf.constant(0), tf.gather(pixels, i), total, caches),
+                maximum_iterations=self.width,
+            )
+            return i + 1, _put(pixels, i, row_pixels), total, self.graph.row_end(weights, caches)
+
+        _, pixels, total, caches = tf.while_loop(
+            lambda i, *_: i < stop, row, (start, pixels, total, caches),
+            maximum_iterations=stop - start,
+        )
+        return tf.transpose(pixels, (2, 0, 1, 3)), total, caches
+
+
+def _check_temperature(temperature):
+    if (
+        isinstance(temperature, (bool, np.bool_))
+        or not isinstance(temperature, (numbers.Real, np.floating, np.integer))
+        or not temperature > 0
+    ):
+        raise ValueError(f"`temperature` must be a number > 0. Received: temperature={temperature!r}")
+    return float(temperature)
+
+
+def sampler(model, method="cached", jit_compile=False):
+    """The `NaiveSampler` or `CachedSampler` of `model`."""
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
+    shape = model.input_shape[1:]
+    if any(d is None for d in shape):
+        raise ValueError(
+            "Sampling needs a model with a fixed image size; rebuild it with a "
+            f"static image_shape. Received: model input shape {shape}"
+        )
+    cls = CachedSampler if method == "cached" else NaiveSampler
+    return cls(model, jit_compile)
+
+
+def _broadcast_known(known, shape):
+    known = np.asarray(known, bool)
+    try:
+        return np.broadcast_to(known, shape)
+    except ValueError:
+        raise ValueError(
+            f"`known` must have shape {shape} or broadcast to it. "
+            f"Received: known.shape={known.shape}"
+        ) from None
+
+
+def generate(model, noise, known=None, values=None, temperature=1.0, method="cached",
+             return_log_prob=False, progress=False, jit_compile=False):
+    """Draws images from given noise; the core of `sample` and `complete`.
+
+    Args:
+        model: a model from `build_pixel_rnn` (or loaded from `.keras`).
+        noise: float array `(N, H, W, C)`, uniform in [0, 1).
+        known: optional bool array `(N, H, W, C)`: sub-pixels to keep.
+        values: the kept sub-pixels' values (same shape; read where `known`).
+        temperature: > 0; divides the logits before the draw.
+        method: `"cached"` (fast) or `"naive"` (reference).
+        return_log_prob: also return `log p(x)` in nats of each image,
+            summed from the untempered log-probabilities of the draws.
+        progress: print a progress bar, one step per row.
+
+    Returns:
+        uint8 images `(N, H, W, C)` (and their log-probabilities).
+    """
+    temperature = _check_temperature(temperature)
+    run = sampler(model, method, jit_compile)
+    shape = (run.height, run.width, run.colors)
+    noise = np.asarray(noise, np.float32)
+    if noise.ndim != 4 or noise.shape[1:] != shape:
+        raise ValueError(
+            f"`noise` must have shape (N, {', '.join(map(str, shape))}). "
+            f"Received: noise.shape={noise.shape}"
+        )
+    if noise.size and (noise.min() < 0.0 or noise.max() >= 1.0):
+        raise ValueError(
+            f"`noise` must lie in [0, 1). Received: min={noise.min()}, max={noise.max()}"
+        )
+    if known is None:
+        known = np.zeros(noise.shape, bool)
+        values = np.zeros(noise.shape, np.int32)
+    else:
+        known = _broadcast_known(known, noise.shape)
+        if values is None:
+            raise ValueError("`values` must be given with `known`. Received: values=None")
+        values = check_images(values, shape, run.levels, name="values")
+        if values.shape != noise.shape:
+            raise ValueError(
+                f"`values` must have the shape of `noise`, {noise.shape}. "
+                f"Received: values.shape={values.shape}"
+            )
+    state = run.init(len(noise))
+    args = (
+        tf.constant(noise), tf.constant(known), tf.constant(values, tf.int32),
+        tf.constant(temperature, tf.float32),
+    )
+    bar = None
+    if progress:
+        import keras
+
+        bar = keras.utils.Progbar(run.height, unit_name="row")
+    step = 1 if progress else run.height
+    for start in range(0, run.height, step):
+        stop = min(start + step, run.height)
+        state = run.rows(state, *args, tf.constant(start), tf.constant(stop))
+        if bar is not None:
+            bar.update(stop)
+    images = state[0].numpy().round().astype(np.uint8)
+    if return_log_prob:
+        return images, state[1].numpy()
+    return images
+
+
+def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
+           noise=None, return_log_prob=False, progress=False):
+    """Draws `num_samples` images from `model`.
+
+    Args:
+        model: a PixelRNN from `build_pixel_rnn` (or loaded from `.keras`).
+        num_samples: number of images, > 0.
+        seed: seed of the noise; the same seed gives the same images, with
+            either method.
+        temperature: > 0; below 1 sharpens the distributions (towards the
+            most probable path), above 1 flattens them.
+        method: `"cached"` (default, fast) or `"naive"` (one full forward
+            pass per sub-pixel; the reference).
+        noise: instead of `seed`, the uniform noise `(N, H, W, C)` itself.
+        return_log_prob: also return `log p(x)` of each image in nats.
+        progress: show a progress bar.
+
+    Returns:
+        uint8 images `(num_samples, H, W, C)`.
+
+    Example:
+
+    >>> images = sample(model, 16, seed=0)
+    """
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+        raise ValueError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+    if noise is None:
+        shape = model.input_shape[1:]
+        noise = np.random.default_rng(seed).random((num_samples,) + tuple(shape), np.float32)
+    elif np.ndim(noise) == 4 and len(noise) != num_samples:
+        raise ValueError(
+            f"`noise` holds {len(noise)} images but num_samples={num_samples}. "
+            f"Received: noise.shape={np.shape(noise)}"
+        )
+    return generate(model, noise, temperature=temperature, method=method,
+                    return_log_prob=return_log_prob, progress=progress)
+
+
+def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1.0,
+             method="cached", progress=False):
+    """Image completion (the paper's Figure 1): keeps some sub-pixels, samples the rest.
+
+    Args:
+        model: a PixelRNN.
+        images: integer images `(N, H, W, C)` in `[0, levels)`.
+        keep_rows: keep the top `keep_rows` rows (0 .. H) of each image.
+        known: or a bool mask `(N, H, W, C)` (or broadcastable) of the
+            sub-pixels to keep; combined with `keep_rows` when both are given.
+        seed, temperature, method, progress: as in `sample`.
+
+    Returns:
+        uint8 images `(N, H, W, C)`: the kept sub-pixels exactly as given,
+        the others drawn conditioned on everything before them.
+    """
+    shape = tuple(model.input_shape[1:])
+    images = check_images(images, shape, model_levels(model))
+    height = shape[0]
+    mask = np.zeros(images.shape, bool)
+    if keep_rows is not None:
+        if isinstance(keep_rows, bool) or not isinstance(keep_rows, (int, np.integer)) or not 0 <= keep_rows <= height:
+            raise ValueError(f"`keep_rows` must be an integer in [0, {height}]. Received: keep_rows={keep_rows!r}")
+        mask[:, :keep_rows] = True
+    if known is not None:
+        mask |= _broadcast_known(known, images.shape)
+    noise = np.random.default_rng(seed).random(images.shape, np.float32)
+    return generate(model, noise, known=mask, values=images, temperature=temperature,
+                    method=method, progress=progress)

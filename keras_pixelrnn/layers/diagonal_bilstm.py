@@ -1,0 +1,197 @@
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
+from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
+from keras_pixelrnn.layers.recurrence import scan, time_major
+from keras_pixelrnn.layers.skew import mirror, shift_down, skew, unskew
+
+DIRECTIONS = ("left_to_right", "right_to_left")
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class DiagonalBiLSTM(keras.layers.Layer):
+    """Diagonal BiLSTM layer of PixelRNN: the whole causal context in one layer.
+
+    Each direction is a diagonal LSTM:
+
+    1. skew the input so that every image diagonal becomes a column;
+    2. input-to-state: a `1 x 1` masked convolution (mask B by default), run
+       once over the whole map;
+    3. state-to-state: a `DiagonalLSTMCell` step per skewed column, where
+       pixel `(r, c)` reads the states at `(r, c - 1)` and `(r - 1, c)`;
+    4. unskew back to `height x width`.
+
+    The left-to-right direction sees, at `(i, j)`, every pixel up and to the
+    left. The right-to-left direction runs the same on the mirrored image and
+    sees up and to the right, but on its own row it would see pixels right of
+    `j`: the future. Its output is therefore shifted down one row (a zero row
+    on top) before the two are added, so that row `i` receives the
+    right-to-left summary of rows `< i` only. Receptive field of one layer at
+    `(i, j)`: every pixel of rows `< i` and row `i` columns `<= j` — the full
+    context, no blind spot.
+
+    States outside the image (the skew's padding) are held at zero, so a
+    pixel on the left border reads a zero state, exactly like a pixel on the
+    top border.
+
+    Reference: van den Oord et al., "Pixel Recurrent Neural Networks",
+    ICML 2016, section 3.2.
+
+    Args:
+        units: int, hidden state size `h` of each direction; divisible by
+            `color_channels`.
+        color_channels: number of colour groups (1 grey/binary, 3 RGB).
+        mask_type: mask of the `1 x 1` input-to-state convolutions, `"B"`
+            (default) or `"A"` (invalid with one colour: it masks every tap).
+        kernel_initializer: initializer of the input-to-state kernels.
+        recurrent_initializer: initializer of the state-to-state kernels.
+        bias_initializer: initializer of the gate biases.
+        unit_forget_bias: add 1 to the forget-gate bias at initialisation.
+
+    Call arguments:
+        inputs: `(batch, height, width, channels)`; height and width may be
+            unknown when the model is built.
+        training: `True` (as in `model.fit`) runs the loop that trains
+            fastest; the result is the same. Otherwise the loop that
+            exports to ONNX (see `recurrence`).
+
+    Input shape:
+        `(batch, height, width, channels)`, channels divisible by
+        `color_channels`.
+
+    Output shape:
+        `(batch, height, width, units)`.
+
+    Example:
+
+    >>> inputs = keras.Input((None, None, 1))
+    >>> x = MaskedConv2D(16, 7, mask_type="A")(inputs)
+    >>> x = DiagonalBiLSTM(8)(x)
+    >>> keras.Model(inputs, x)(np.zeros((2, 6, 5, 1))).shape
+    TensorShape([2, 6, 5, 8])
+    """
+
+    def __init__(
+        self,
+        units,
+        color_channels=1,
+        mask_type="B",
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = checks.positive_int("units", units)
+        self.color_channels = checks.positive_int("color_channels", color_channels)
+        checks.divisible("units", units, color_channels)
+        self.mask_type = checks.mask_type(mask_type)
+        checks.mask_sees_something(mask_type, (1, 1), color_channels)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.unit_forget_bias = unit_forget_bias
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        checks.image_shape("DiagonalBiLSTM", input_shape, self.color_channels)
+        self.input_to_state = {}
+        self.cells = {}
+        for direction in DIRECTIONS:
+            conv = MaskedConv2D(
+                4 * self.units,
+                1,
+                mask_type=self.mask_type,
+                color_channels=self.color_channels,
+                use_bias=False,
+                kernel_initializer=self.kernel_initializer,
+                dtype=self.dtype_policy,
+                name=f"{direction}_input_to_state",
+            )
+            conv.build(input_shape)
+            cell = DiagonalLSTMCell(
+                self.units,
+                color_channels=self.color_channels,
+                recurrent_initializer=self.recurrent_initializer,
+                bias_initializer=self.bias_initializer,
+                unit_forget_bias=self.unit_forget_bias,
+                dtype=self.dtype_policy,
+                name=f"{direction}_cell",
+            )
+            cell.build()
+            self.input_to_state[direction] = conv
+            self.cells[direction] = cell
+        self.built = True
+
+    def call(self, inputs, training=None):
+        shape = tf.shape(inputs)
+        batch, height, width = shape[0], shape[1], shape[2]
+        # Both directions advance together, one skewed column per step.
+        z = tf.concat(
+            [
+                self.input_to_state["left_to_right"](inputs),
+                self.input_to_state["right_to_left"](mirror(inputs)),
+            ],
+            axis=-1,
+        )
+        # Positions outside the image must keep zero states (the paper's zero
+        # padding at the ends of each row). Their pre-activations are set, by
+        # the skew itself, to a huge negative value on the output, forget and
+        # input gates: those gates are then exactly 0, so c = 0 * c + 0 * g
+        # and h = 0 * tanh(c) are exactly 0, and no gradient passes through
+        # them, with no masking inside the loop.
+        # Training pops the columns off a list, the last column on top (see
+        # `recurrence`): the transpose that makes them time-major reverses them.
+        reverse = bool(training)
+        columns = time_major(skew(z, fill=self._outside_fill(z.dtype)), reverse=reverse, axis=2)
+        left, right = self.cells["left_to_right"], self.cells["right_to_left"]
+
+        def step(t, z_columns, states):
+            h_l, c_l, h_r, c_r = states
+            h_l, (_, c_l) = left.call(z_columns[0], (h_l, c_l))
+            h_r, (_, c_r) = right.call(z_columns[1], (h_r, c_r))
+            return (h_l, h_r), (h_l, c_l, h_r, c_r)
+
+        # The directions are split and joined once for the whole map, not at
+        # every step. They are two independent chains that run side by side
+        # (see `recurrence`); splitting the batch as well measured no faster
+        # on two cores.
+        zeros = left.get_initial_state(batch_size=batch, positions=height)
+        h = scan(
+            step, tuple(tf.split(columns, 2, axis=-1)), zeros + zeros, num_outputs=2,
+            reversed_input=reverse,
+        )
+        h = unskew(tf.transpose(tf.concat(h, axis=-1), [1, 2, 0, 3]), width)
+        h_l, h_r = tf.split(h, 2, axis=-1)
+        return h_l + shift_down(mirror(h_r))
+
+    def _outside_fill(self, dtype):
+        """Pre-activations `(8 * units,)` of a position outside the image."""
+        groups = self.color_channels
+        gates = np.zeros((2, groups, 4, self.units // groups))  # [direction][group][o, f, i, g]
+        gates[:, :, :3] = 0.5 * tf.as_dtype(dtype).min
+        return tf.constant(gates.reshape(-1), dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "color_channels": self.color_channels,
+                "mask_type": self.mask_type,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(
+                    self.recurrent_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "unit_forget_bias": self.unit_forget_bias,
+            }
+        )
+        return config

@@ -1,0 +1,154 @@
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.masks import causal_mask
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class MaskedConv2D(keras.layers.Conv2D):
+    """2D convolution that never looks at the future (PixelCNN/PixelRNN masks).
+
+    A `keras.layers.Conv2D` whose kernel is multiplied by a fixed 0/1 mask in
+    every forward pass, so the layer is causal from its first call, before any
+    training, and its weights are exactly those of a plain `Conv2D` (the mask
+    is re-derived from the config, never stored or assigned).
+
+    The output at pixel `(i, j)` sees input pixels above row `i` and to the
+    left of `(i, j)` on row `i`, all colours; at `(i, j)` itself, output
+    colour group `g` sees input groups `< g` (mask `"A"`, the first layer,
+    which must not see the value it predicts) or `<= g` (mask `"B"`, every
+    later layer). Channels form `color_channels` contiguous groups: with
+    three colours the first third of the channels is R, then G, then B.
+
+    Reference: van den Oord et al., "Pixel Recurrent Neural Networks",
+    ICML 2016, section 3.4.
+
+    Args:
+        filters: int, number of output channels; divisible by
+            `color_channels`.
+        kernel_size: int or tuple of 2 odd ints, e.g. `7`, `(1, 3)`, `1`.
+        mask_type: `"A"` or `"B"`. Defaults to `"B"`.
+        color_channels: number of colour groups (1 for grey or binary
+            images, 3 for RGB). Defaults to 1.
+        padding: `"same"` (default and only value) keeps the image size and
+            each output on its own pixel.
+        **kwargs: any other `keras.layers.Conv2D` argument (`use_bias`,
+            `kernel_initializer`, `activation`, ...). `strides` and
+            `dilation_rate` must stay 1 and `data_format` channels-last.
+
+    Input shape:
+        `(batch, height, width, channels)`, channels divisible by
+        `color_channels`.
+
+    Output shape:
+        `(batch, height, width, filters)`.
+
+    Example:
+
+    >>> layer = MaskedConv2D(6, 3, mask_type="A", color_channels=3)
+    >>> layer(np.zeros((2, 8, 8, 3))).shape
+    TensorShape([2, 8, 8, 6])
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        mask_type="B",
+        color_channels=1,
+        padding="same",
+        **kwargs,
+    ):
+        for name in ("strides", "dilation_rate"):
+            value = kwargs.get(name, 1)
+            if value not in (1, (1, 1), [1, 1]):
+                raise ValueError(
+                    f"MaskedConv2D supports `{name}`=1 only, since a masked "
+                    f"output must sit on its own pixel. Received: {name}={value!r}"
+                )
+        if not isinstance(padding, str) or padding.lower() != "same":
+            raise ValueError(
+                "MaskedConv2D supports `padding`='same' only: 'valid' would move "
+                "output pixel (i, j) onto input pixel (i + kh//2, j + kw//2), a "
+                f"later one. Received: padding={padding!r}"
+            )
+        if kwargs.get("data_format", "channels_last") != "channels_last":
+            raise ValueError(
+                "MaskedConv2D supports `data_format`='channels_last' only. "
+                f"Received: data_format={kwargs['data_format']!r}"
+            )
+        if kwargs.get("groups", 1) != 1:
+            raise ValueError(
+                "MaskedConv2D does not support grouped convolution. "
+                f"Received: groups={kwargs['groups']!r}"
+            )
+        checks.positive_int("color_channels", color_channels)
+        checks.divisible("filters", checks.positive_int("filters", filters), color_channels)
+        sizes = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        try:
+            sizes = tuple(int(s) for s in sizes)
+        except (TypeError, ValueError):
+            sizes = ()
+        if len(sizes) != 2 or any(s < 1 or s % 2 == 0 for s in sizes):
+            raise ValueError(
+                "`kernel_size` must be an odd positive int or a tuple of 2 odd "
+                f"positive ints. Received: kernel_size={kernel_size!r}"
+            )
+        checks.mask_type(mask_type)
+        checks.mask_sees_something(mask_type, sizes, color_channels)
+        super().__init__(filters, sizes, padding=padding, **kwargs)
+        self.mask_type = mask_type
+        self.color_channels = color_channels
+
+    def build(self, input_shape):
+        in_channels = checks.image_shape(
+            self.__class__.__name__, input_shape, self.color_channels
+        )
+        self._mask = causal_mask(
+            self.kernel_size,
+            in_channels,
+            self.filters,
+            self.mask_type,
+            self.color_channels,
+        )
+        # The taps the mask keeps span rows 0 .. kh//2 and, for a 1 x k kernel,
+        # columns 0 .. k//2: the rest is zero by construction. The convolution
+        # skips those taps, padding the input so that every output stays on
+        # its pixel: a 7 x 7 kernel does 4/7 of the work, a 1 x 3 one 2/3.
+        rows = np.flatnonzero(self._mask.any(axis=(1, 2, 3)))
+        cols = np.flatnonzero(self._mask.any(axis=(0, 2, 3)))
+        (kh, kw), (r0, r1), (c0, c1) = self.kernel_size, rows[[0, -1]], cols[[0, -1]]
+        pads = (kh // 2 - r0, r1 - kh // 2, kw // 2 - c0, c1 - kw // 2)
+        smaller = (r1 - r0 + 1, c1 - c0 + 1) != (kh, kw)
+        self._taps = (slice(r0, r1 + 1), slice(c0, c1 + 1))
+        self._pads = pads if smaller and min(pads) >= 0 else None
+        super().build(input_shape)
+
+    @property
+    def mask(self):
+        """The 0/1 NumPy mask, shape `(kh, kw, in_channels, filters)`."""
+        return self._mask
+
+    def convolution_op(self, inputs, kernel):
+        kernel = kernel * ops.cast(self._mask, kernel.dtype)
+        if self._pads is None:
+            return super().convolution_op(inputs, kernel)
+        top, bottom, left, right = self._pads
+        # A zero given as a tensor makes this a PadV2: tf2onnx's rewriter that
+        # folds a Pad into the following Conv2D fails on ours ("exception 'args'").
+        zero = tf.zeros((), inputs.dtype)
+        paddings = [[0, 0], [top, bottom], [left, right], [0, 0]]
+        inputs = tf.pad(inputs, paddings, constant_values=zero)
+        return ops.conv(inputs, kernel[self._taps], strides=1, padding="valid")
+
+    def get_config(self):
+        config = super().get_config()
+        for name in ("strides", "dilation_rate", "groups", "data_format"):
+            config.pop(name, None)
+        config.update(
+            {"mask_type": self.mask_type, "color_channels": self.color_channels}
+        )
+        return config

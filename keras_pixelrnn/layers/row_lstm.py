@@ -1,0 +1,167 @@
+import keras
+import tensorflow as tf
+
+from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
+from keras_pixelrnn.layers.recurrence import default_chains, scan_chains, split_batch, time_major
+from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class RowLSTM(keras.layers.Layer):
+    """Row LSTM layer of PixelRNN: an image processed row by row, top to bottom.
+
+    For row `i` of the input `x`:
+
+        [o, f, i, g] = [sigma, sigma, sigma, tanh](K_ss * h_{i-1} + K_is * x_i + b)
+        c_i = f * c_{i-1} + i * g
+        h_i = o * tanh(c_i)
+
+    `K_is` is a `1 x kernel_size` masked convolution along the row (mask B by
+    default, so position `j` sees columns `j - k//2 .. j` of its own row and,
+    at column `j`, only the colours allowed so far). It has no recurrence, so
+    it runs once over the whole image before the loop. `K_ss` is an unmasked
+    `1 x kernel_size` convolution over the previous row's hidden state: it is
+    the only part inside the loop, one `RowLSTMCell` step per row.
+
+    Receptive field of one layer at `(i, j)` (k = 3): row `i` columns
+    `j - 1 .. j`; row `i - r` columns `j - r - 1 .. j + r`. That triangle
+    widens by one column on each side per row upwards and misses the pixels
+    to the left and right of it: the Row LSTM does not see the whole past.
+    `receptive_field(RowLSTM(...), ...)` draws it.
+
+    Reference: van den Oord et al., "Pixel Recurrent Neural Networks",
+    ICML 2016, section 3.1.
+
+    Args:
+        units: int, hidden state size `h`; divisible by `color_channels`.
+        kernel_size: odd int, width of both `1 x k` convolutions. Default 3.
+        color_channels: number of colour groups (1 grey/binary, 3 RGB).
+        mask_type: mask of the input-to-state convolution, `"B"` (default)
+            or `"A"` (when the layer reads the image itself).
+        kernel_initializer: initializer of the input-to-state kernel.
+        recurrent_initializer: initializer of the state-to-state kernel.
+        bias_initializer: initializer of the gate bias.
+        unit_forget_bias: add 1 to the forget-gate bias at initialisation.
+
+    Call arguments:
+        inputs: `(batch, height, width, channels)`; height and width may be
+            unknown when the model is built.
+
+    Input shape:
+        `(batch, height, width, channels)`, channels divisible by
+        `color_channels`.
+
+    Output shape:
+        `(batch, height, width, units)`, colour groups contiguous.
+
+    Example:
+
+    >>> inputs = keras.Input((None, None, 3))
+    >>> x = MaskedConv2D(24, 7, mask_type="A", color_channels=3)(inputs)
+    >>> x = RowLSTM(12, color_channels=3)(x)
+    >>> model = keras.Model(inputs, x)
+    >>> model(np.zeros((2, 8, 8, 3))).shape
+    TensorShape([2, 8, 8, 12])
+    """
+
+    def __init__(
+        self,
+        units,
+        kernel_size=3,
+        color_channels=1,
+        mask_type="B",
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = checks.positive_int("units", units)
+        self.color_channels = checks.positive_int("color_channels", color_channels)
+        checks.divisible("units", units, color_channels)
+        self.kernel_size = checks.odd_int("kernel_size", kernel_size)
+        self.mask_type = checks.mask_type(mask_type)
+        checks.mask_sees_something(mask_type, (1, kernel_size), color_channels)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.unit_forget_bias = unit_forget_bias
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        checks.image_shape("RowLSTM", input_shape, self.color_channels)
+        self.input_to_state = MaskedConv2D(
+            4 * self.units,
+            (1, self.kernel_size),
+            mask_type=self.mask_type,
+            color_channels=self.color_channels,
+            use_bias=False,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="input_to_state",
+        )
+        self.input_to_state.build(input_shape)
+        self.cell = RowLSTMCell(
+            self.units,
+            kernel_size=self.kernel_size,
+            color_channels=self.color_channels,
+            recurrent_initializer=self.recurrent_initializer,
+            bias_initializer=self.bias_initializer,
+            unit_forget_bias=self.unit_forget_bias,
+            dtype=self.dtype_policy,
+            name="cell",
+        )
+        self.cell.build()
+        self.built = True
+
+    def call(self, inputs, training=None):
+        # On a CPU the batch runs as two independent chains, split here so
+        # that each chain has its own input-to-state convolution (see
+        # `recurrence`). Training pops the rows off a list, last row on top.
+        reverse = bool(training)
+        parts = split_batch(inputs, default_chains())
+        sequences, states = [], []
+        for part in parts:
+            # Rows first (time-major) before the 1 x k convolution, which
+            # does not mix rows: transposing the input moves `channels` values
+            # per pixel, transposing the pre-activations would move `4 * units`.
+            rows = time_major(part, reverse=reverse)
+            shape = tf.shape(rows)
+            # Each row is its own one-row image for the convolution. (That
+            # also keeps an empty chain, at batch 1, from the CPU convolution,
+            # which returns an empty image unchanged, channels and all.)
+            width = rows.shape[2] or shape[2]  # static where known, for exporters
+            images = tf.reshape(rows, [-1, 1, width, rows.shape[-1]])
+            # -1, not the chain's batch: ONNX reads a 0 in a shape as "keep".
+            z = tf.reshape(self.input_to_state(images), [shape[0], -1, width, 4 * self.units])
+            sequences.append(z)
+            states.append(self.cell.get_initial_state(batch_size=shape[1], positions=shape[2]))
+        h = scan_chains(
+            lambda t, z_row, states: self.cell.call(z_row, states),
+            sequences, states, reversed_input=reverse,
+        )
+        h = [tf.transpose(chain, [1, 0, 2, 3]) for chain in h]
+        return tf.concat(h, axis=0) if len(h) > 1 else h[0]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "kernel_size": self.kernel_size,
+                "color_channels": self.color_channels,
+                "mask_type": self.mask_type,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(
+                    self.recurrent_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "unit_forget_bias": self.unit_forget_bias,
+            }
+        )
+        return config

@@ -1,0 +1,1 @@
+"""The PixelRNN model, its presets and its likelihood."""

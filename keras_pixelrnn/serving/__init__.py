@@ -1,0 +1,1 @@
+"""Serving a PixelRNN: TF Serving SavedModels and checked ONNX models."""

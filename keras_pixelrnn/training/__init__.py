@@ -1,0 +1,1 @@
+"""Training helpers for `model.fit`: callbacks that survive a kill mid-write."""

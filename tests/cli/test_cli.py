@@ -1,0 +1,124 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_pixelrnn import cli
+from keras_pixelrnn.models.likelihood import log_prob
+from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+TRAIN = ["train", "--architecture", "pixel_cnn", "--layers", "1", "--hidden", "4",
+         "--levels", "2", "--image-shape", "6,5,1", "--batch-size", "8", "--verbose", "2"]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "digits.npy"
+    rng = np.random.default_rng(0)
+    images = (rng.random((48, 6, 5)) > 0.5).astype("uint8")
+    images[:, :, 2] = 1
+    np.save(path, images)
+    return path
+
+
+def run_cli(args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "keras_pixelrnn.cli", *args], env=ENV,
+                          capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_train_then_evaluate_json(digits, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(TRAIN + ["--dataset", str(digits), "--epochs", "2", "--out", str(out)]) == 0
+    assert (out / "model.keras").is_file()
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_001.keras", "epoch_002.keras"]
+    assert os.listdir(out / "logs")  # TensorBoard
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["epochs"] == 2 and recipe["architecture"] == "pixel_cnn"
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", str(out / "model.keras"), "--dataset", str(digits), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["num_images"] == 48
+    images = np.load(digits)[..., None]
+    expected = -log_prob(keras.saving.load_model(out / "model.keras"), images)
+    np.testing.assert_allclose(result["nats_per_image"], expected.mean(), rtol=1e-4)
+    np.testing.assert_allclose(result["bits_per_dim"], expected.mean() / (30 * np.log(2)), rtol=1e-4)
+    np.testing.assert_allclose(result["nats_per_image_stderr"],
+                               expected.std(ddof=1) / np.sqrt(48), rtol=1e-3)
+
+
+@pytest.mark.slow
+def test_interrupted_training_resumes_from_the_saved_epoch(digits, tmp_path):
+    out = tmp_path / "run"
+    args = TRAIN + ["--dataset", str(digits), "--out", str(out)]
+    first = subprocess.Popen([sys.executable, "-m", "keras_pixelrnn.cli", *args, "--epochs", "200"],
+                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 240
+    while not (out / "checkpoints" / "epoch_002.keras").exists():
+        assert first.poll() is None and time.time() < deadline, "training did not get to epoch 2"
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    names = os.listdir(out / "checkpoints")
+    done = max(int(name[6:9]) for name in names if name.startswith("epoch_"))
+    assert not (out / "model.keras").exists()
+    # The backup of epoch done + 1 may be written before its checkpoint: run
+    # to done + 2 so that at least one epoch remains either way.
+    second = run_cli(args + ["--epochs", str(done + 2)])
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"Epoch {done + 2}/{done + 2}" in second.stdout
+    assert "Epoch 1/" not in second.stdout  # resumed, not restarted
+    assert (out / "model.keras").is_file()
+
+
+@pytest.mark.slow
+def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(TRAIN + ["--dataset", str(digits), "--epochs", "1", "--devices", "2", "--out", str(out)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((out / "recipe.json").read_text())["replicas"] == 2
+    assert (out / "model.keras").is_file()
+
+
+def test_missing_model_file(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="no such file"):
+        cli.main(["evaluate", "--model", str(tmp_path / "nope.keras"), "--dataset", "mnist_5k"])
+
+
+def test_not_a_pixelrnn_model(tmp_path):
+    path = tmp_path / "dense.keras"
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(path)
+    with pytest.raises(SystemExit, match="not a PixelRNN model"):
+        cli.main(["evaluate", "--model", str(path), "--dataset", "mnist_5k"])
+
+
+def test_corrupt_model_file(tmp_path):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(SystemExit, match="not a loadable Keras model"):
+        cli.main(["evaluate", "--model", str(path), "--dataset", "mnist_5k"])
+
+
+def test_evaluate_rejects_values_beyond_the_model_levels(tmp_path, capsys):
+    model = build_pixel_rnn("pixel_cnn", (6, 5, 1), 1, 2, levels=4)
+    model.save(tmp_path / "m.keras")
+    data = np.full((4, 6, 5), 7, "uint8")
+    np.save(tmp_path / "bad.npy", data)
+    code = cli.main(["evaluate", "--model", str(tmp_path / "m.keras"), "--dataset", str(tmp_path / "bad.npy")])
+    assert code == 2
+    assert "levels" in capsys.readouterr().err
+
+
+def test_train_on_an_empty_folder_fails_cleanly(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = cli.main(TRAIN + ["--dataset", str(tmp_path / "empty"), "--epochs", "1", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "empty" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "run" / "model.keras").exists()

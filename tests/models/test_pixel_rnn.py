@@ -1,0 +1,151 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_pixelrnn import receptive_field
+from keras_pixelrnn.models.likelihood import PixelRNNLoss, log_prob
+from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES, PRESETS, build_pixel_rnn, build_preset
+
+
+def tiny(architecture, colors, levels=4, **kwargs):
+    keras.utils.set_random_seed(0)
+    return build_pixel_rnn(architecture, (5, 6, colors), num_layers=2,
+                           hidden_units=3 * colors, levels=levels, **kwargs)
+
+
+def past(height, width, colors, pixel, color):
+    """The sub-pixels before (pixel, color) in raster order, R -> G -> B."""
+    field = np.zeros((height, width, colors), bool)
+    i, j = pixel
+    field[:i] = True
+    field[i, :j] = True
+    field[i, j, :color] = True
+    return field
+
+
+def diagonal_model_field(height, width, colors, pixel, color):
+    """The whole past but one sub-pixel: the last colour of the row above's last pixel.
+
+    The Diagonal BiLSTM layer sees all of its input before (i, j); but under the
+    7x7 mask-A input layer, the last colour of image pixel (i-1, W-1) (the only
+    colour no feature at (i-1, W-1) may see) first appears in the feature maps
+    on row i, at columns W-4 .. W-1. From columns j < W-4 it is unseen.
+    """
+    field = past(height, width, colors, pixel, color)
+    i, j = pixel
+    if i >= 1 and j < width - 1 - 3:
+        field[i - 1, width - 1, colors - 1] = False
+    return field
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("colors", [1, 3], ids=["grey", "rgb"])
+@pytest.mark.parametrize("pixel", [(0, 0), (2, 3), (4, 5), (4, 0), (0, 5)], ids=str)
+def test_built_models_are_causal(architecture, colors, pixel):
+    model = tiny(architecture, colors)
+    levels = 4
+    for color in range(colors):
+        field = receptive_field(model, (5, 6, colors), pixel, output_channel=color * levels + 1, trials=3)
+        allowed = past(5, 6, colors, pixel, color)
+        assert not (field & ~allowed).any(), f"future leak at {pixel} colour {color}"
+        if architecture == "diagonal_bilstm":
+            np.testing.assert_array_equal(field, diagonal_model_field(5, 6, colors, pixel, color))
+        elif pixel != (0, 0) or color:
+            assert field.any(), "the model ignores its context"
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_row_lstm_and_pixel_cnn_models_see_less_than_the_full_past(architecture):
+    """Row LSTM (triangle) and PixelCNN (blind spot) miss far upper-right pixels."""
+    keras.utils.set_random_seed(0)
+    model = build_pixel_rnn(architecture, (8, 16, 1), num_layers=1, hidden_units=4, levels=2)
+    field = receptive_field(model, (8, 16, 1), (7, 2), output_channel=0)
+    allowed = past(8, 16, 1, (7, 2), 0)
+    assert not (field & ~allowed).any()
+    if architecture == "diagonal_bilstm":
+        np.testing.assert_array_equal(field, diagonal_model_field(8, 16, 1, (7, 2), 0))
+    else:
+        assert not field[0:2, 14:].any()
+
+
+def test_logits_shape_and_dtype_and_unknown_size():
+    model = build_pixel_rnn("row_lstm", (None, None, 3), 1, 6, levels=8)
+    for shape in [(2, 4, 5, 3), (1, 7, 3, 3)]:
+        logits = model(np.zeros(shape, "float32"))
+        assert tuple(logits.shape) == shape + (8,)
+        assert logits.dtype == "float32"
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_training_lowers_the_loss_and_keras_round_trip(architecture, tmp_path):
+    model = tiny(architecture, 1, levels=2)
+    images = (np.random.default_rng(0).random((8, 5, 6, 1)) > 0.6).astype("uint8")
+    images[:, :, 2] = 1  # structure to learn
+    model.compile(keras.optimizers.Adam(1e-2), loss=PixelRNNLoss())
+    before = model.evaluate(images.astype("float32"), images, verbose=0)
+    model.fit(images.astype("float32"), images, epochs=5, batch_size=8, verbose=0)
+    after = model.evaluate(images.astype("float32"), images, verbose=0)
+    assert after < before - 1.0
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)  # no custom_objects
+    assert type(loaded) is type(model)
+    np.testing.assert_array_equal(log_prob(loaded, images), log_prob(model, images))
+
+
+def test_skip_connections_and_residual_switches_change_the_graph():
+    with_all = tiny("row_lstm", 1)
+    names = {layer.name for layer in with_all.layers}
+    assert {"skip_0", "skip_2", "block_1_residual", "skip_sum"} <= names
+    bare = tiny("row_lstm", 1, skip_connections=False, residual=False)
+    names = {layer.name for layer in bare.layers}
+    assert not any(n.startswith("skip") or n.endswith("residual") for n in names)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_presets_follow_the_paper(preset):
+    config = PRESETS[preset]
+    colors = config["image_shape"][-1]
+    assert config["hidden_units"] % colors == 0 and config["output_units"] % colors == 0
+    if preset == "mnist":
+        assert (config["architecture"], config["num_layers"], config["hidden_units"], config["levels"]) == (
+            "diagonal_bilstm", 7, 16, 2)
+    if preset.startswith("cifar10"):
+        assert config["hidden_units"] in (129,) and config["levels"] == 256
+    if preset == "imagenet64":
+        assert config["residual"] is False and config["num_layers"] == 4
+
+
+@pytest.mark.parametrize("preset", ["small", "mnist", "mnist_row_lstm", "mnist_pixel_cnn"])
+def test_small_presets_build_and_run(preset):
+    model = build_preset(preset)
+    assert model.name == preset
+    assert tuple(model(np.zeros((1, 28, 28, 1), "float32")).shape) == (1, 28, 28, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(architecture="pixel_rnn"), "architecture.*pixel_rnn"),
+        (dict(image_shape=(28, 28)), r"image_shape.*\(28, 28\)"),
+        (dict(image_shape=(28, 28, 2)), r"image_shape.*\(28, 28, 2\)"),
+        (dict(num_layers=0), "num_layers=0"),
+        (dict(hidden_units=-4), "hidden_units=-4"),
+        (dict(levels=1), "levels=1"),
+        (dict(image_shape=(8, 8, 3), hidden_units=4), "hidden_units=4"),
+        (dict(image_shape=(8, 8, 3), hidden_units=3, output_units=10), "output_units=10"),
+    ],
+    ids=["architecture", "rank", "colors", "layers", "hidden", "levels", "hidden_rgb", "output_rgb"],
+)
+def test_bad_builder_arguments(kwargs, match):
+    args = dict(architecture="row_lstm", image_shape=(8, 8, 1), num_layers=1, hidden_units=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        build_pixel_rnn(**args)
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="preset='cifar100'"):
+        build_preset("cifar100")

@@ -1,0 +1,535 @@
+"""Exports (keras_pixelrnn.serving.export, export/*.py) compared numerically with Keras.
+
+Tiny models (6x5 images, one layer, random weights); every expensive artifact
+is made once per module: the six SavedModels, one fresh Python process that
+loads them all without this package, the ONNX conversions.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_pixelrnn.serving import export
+from keras_pixelrnn.models.likelihood import log_prob
+from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+from keras_pixelrnn.generation.sampling import generate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CASES = {
+    f"{arch}-{kind}": (arch, shape, levels)
+    for arch in ("pixel_cnn", "row_lstm", "diagonal_bilstm")
+    for kind, shape, levels in (("grey", (6, 5, 1), 2), ("rgb", (6, 5, 3), 8))
+}
+BATCH_SIZES = (1, 4)
+
+
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+
+
+def _run(args, **kwargs):
+    return subprocess.run(
+        [sys.executable] + args, capture_output=True, text=True, env=_env(), cwd=ROOT,
+        timeout=300, **kwargs,
+    )
+
+
+def _inputs(shape, levels, seed):
+    """Images and noise for each batch size, the same in every process."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for batch in BATCH_SIZES:
+        out[f"images_{batch}"] = rng.integers(0, levels, (batch,) + shape).astype(np.uint8)
+        out[f"noise_{batch}"] = rng.random((batch,) + shape, np.float32)
+    return out
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("export")
+
+
+@pytest.fixture(scope="module")
+def models(workdir):
+    """name -> (model, .keras path, inputs)."""
+    out = {}
+    for n, (name, (arch, shape, levels)) in enumerate(CASES.items()):
+        keras.utils.set_random_seed(n)
+        model = build_pixel_rnn(arch, shape, num_layers=1, hidden_units=shape[-1] * 2, levels=levels)
+        rng = np.random.default_rng(n)
+        for weight in model.weights:
+            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
+        path = str(workdir / f"{name}.keras")
+        model.save(path)
+        out[name] = (model, path, _inputs(shape, levels, 100 + n))
+    return out
+
+
+@pytest.fixture(scope="module")
+def saved_models(models, workdir):
+    """name -> SavedModel version folder, exported in this process."""
+    return {
+        name: export.write_saved_model(model, str(workdir / "serving" / name))
+        for name, (model, _, _) in models.items()
+    }
+
+
+FRESH = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+
+    jobs = json.loads(sys.argv[1])
+    report = {}
+    for name, (folder, inputs, out) in jobs.items():
+        loaded = tf.saved_model.load(folder)
+        data = dict(np.load(inputs))
+        results = {}
+        for signature in ("log_prob", "logits", "sample", "serving_default"):
+            fn = loaded.signatures[signature]
+            kind = "noise" if signature == "sample" else "images"
+            for key in data:
+                if key.startswith(kind):
+                    for output, value in fn(**{kind: tf.constant(data[key])}).items():
+                        results[f"{signature}/{output}/{key}"] = value.numpy()
+        np.savez(out, **results)
+        first = loaded.signatures["log_prob"]
+        report[name] = {
+            "signatures": sorted(loaded.signatures),
+            "inputs": {
+                s: {k: [v.dtype.name, v.shape.as_list()]
+                    for k, v in loaded.signatures[s].structured_input_signature[1].items()}
+                for s in loaded.signatures
+            },
+            "outputs": {s: sorted(loaded.signatures[s].structured_outputs) for s in loaded.signatures},
+        }
+    report["modules"] = sorted(m for m in sys.modules if m.startswith("keras_pixelrnn"))
+    print(json.dumps(report))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def fresh(models, saved_models, workdir):
+    """All SavedModels loaded and called in ONE new process without keras_pixelrnn."""
+    jobs = {}
+    for name, (_, _, inputs) in models.items():
+        path = str(workdir / f"{name}-inputs.npz")
+        np.savez(path, **inputs)
+        jobs[name] = (saved_models[name], path, str(workdir / f"{name}-fresh.npz"))
+    script = workdir / "fresh.py"
+    script.write_text(FRESH)
+    done = subprocess.run(
+        [sys.executable, str(script), json.dumps(jobs)], capture_output=True, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), cwd=str(workdir), timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    outputs = {name: dict(np.load(jobs[name][2])) for name in models}
+    return report, outputs
+
+
+@pytest.mark.slow
+def test_fresh_process_does_not_import_the_package(fresh):
+    report, _ = fresh
+    assert report["modules"] == []
+
+
+@pytest.mark.slow
+def test_signature_names(fresh, models):
+    report, _ = fresh
+    for name, (model, _, _) in models.items():
+        h, w, c = model.input_shape[1:]
+        got = report[name]
+        assert got["signatures"] == ["log_prob", "logits", "sample", "serving_default"]
+        images = {"images": ["uint8", [None, h, w, c]]}
+        assert got["inputs"]["log_prob"] == images
+        assert got["inputs"]["serving_default"] == images
+        assert got["inputs"]["logits"] == images
+        assert got["inputs"]["sample"] == {"noise": ["float32", [None, h, w, c]]}
+        assert got["outputs"]["log_prob"] == ["bits_per_dim", "log_prob"]
+        assert got["outputs"]["serving_default"] == ["bits_per_dim", "log_prob"]
+        assert got["outputs"]["logits"] == ["logits"]
+        assert got["outputs"]["sample"] == ["images"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_saved_model_matches_keras_in_a_fresh_process(fresh, models, name):
+    _, outputs = fresh
+    model, _, inputs = models[name]
+    got = outputs[name]
+    dims = np.prod(model.input_shape[1:])
+    for batch in BATCH_SIZES:
+        images, noise = inputs[f"images_{batch}"], inputs[f"noise_{batch}"]
+        want = log_prob(model, images)
+        for signature in ("log_prob", "serving_default"):
+            np.testing.assert_allclose(
+                got[f"{signature}/log_prob/images_{batch}"], want, atol=1e-4, rtol=0
+            )
+            np.testing.assert_allclose(
+                got[f"{signature}/bits_per_dim/images_{batch}"], -want / (dims * np.log(2)), atol=1e-6
+            )
+        np.testing.assert_allclose(
+            got[f"logits/logits/images_{batch}"],
+            model(images.astype("float32"), training=False).numpy(), atol=1e-5,
+        )
+        sampled = got[f"sample/images/noise_{batch}"]
+        assert sampled.dtype == np.uint8
+        np.testing.assert_array_equal(sampled, generate(model, noise, method="cached"))
+
+
+# ONNX --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def onnx_session(models):
+    """(name, signature) -> (ONNX Runtime session, ModelProto), each converted once."""
+    import onnxruntime as ort
+
+    cache = {}
+
+    def get(name, signature):
+        if (name, signature) not in cache:
+            model = models[name][0]
+            function = export.serving_functions(model, checks=False, executor=None)[signature]
+            proto = export.convert_to_onnx(function)
+            session = ort.InferenceSession(
+                proto.SerializeToString(), export.onnx_session_options(),
+                providers=["CPUExecutionProvider"],
+            )
+            cache[name, signature] = session, proto
+        return cache[name, signature]
+
+    return get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_onnx_log_prob_matches_keras(models, onnx_session, name):
+    model, _, inputs = models[name]
+    session, proto = onnx_session(name, "log_prob")
+    assert [i.name for i in session.get_inputs()] == ["images"]
+    assert sorted(o.name for o in session.get_outputs()) == ["bits_per_dim", "log_prob"]
+    assert proto.opset_import[0].version == export.OPSET
+    dims = np.prod(model.input_shape[1:])
+    for batch in BATCH_SIZES:
+        images = inputs[f"images_{batch}"]
+        got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"images": images})))
+        want = log_prob(model, images)
+        np.testing.assert_allclose(got["log_prob"], want, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(got["bits_per_dim"], -want / (dims * np.log(2)), atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_onnx_sample_matches_cached_sampler_and_saved_model(models, fresh, onnx_session, name):
+    model, _, inputs = models[name]
+    session, _ = onnx_session(name, "sample")
+    assert [i.name for i in session.get_inputs()] == ["noise"]
+    assert [o.name for o in session.get_outputs()] == ["images"]
+    for batch in BATCH_SIZES:
+        noise = inputs[f"noise_{batch}"]
+        (got,) = session.run(None, {"noise": noise})
+        assert got.dtype == np.uint8
+        want = generate(model, noise, method="cached")
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got, fresh[1][name][f"sample/images/noise_{batch}"])
+
+
+@pytest.mark.slow
+def test_onnx_runtime_checks_dtype_rank_and_size_but_not_noise(onnx_session):
+    """What the ONNX models reject without assertions (documented in the README)."""
+    import onnxruntime as ort
+
+    log_prob_session, _ = onnx_session("row_lstm-grey", "log_prob")
+    sample_session, _ = onnx_session("row_lstm-grey", "sample")
+    for images, message in (
+        (np.zeros((1, 6, 5, 1), np.float32), "data type"),
+        (np.zeros((6, 5, 1), np.uint8), "Invalid rank"),
+        (np.zeros((1, 7, 5, 1), np.uint8), "invalid dimensions"),
+        (np.full((1, 6, 5, 1), 2, np.uint8), "invalid index"),  # a value >= levels: GatherND bounds
+    ):
+        invalid = (ort.capi.onnxruntime_pybind11_state.InvalidArgument, RuntimeError)
+        with pytest.raises(invalid, match=message):
+            log_prob_session.run(None, {"images": images})
+    # ONNX has no assertions: noise outside [0, 1) is drawn from, not rejected.
+    for value in (1.0, -0.5, np.nan):
+        (images,) = sample_session.run(None, {"noise": np.full((1, 6, 5, 1), value, np.float32)})
+        assert images.dtype == np.uint8 and images.max() <= 1
+
+
+def test_convert_fails_loudly_on_an_unsupported_op():
+    fn = tf.function(
+        lambda x: {"y": tf.math.log1p(x)},
+        input_signature=[tf.TensorSpec((None, 3), tf.float32, name="x")],
+    )
+    with pytest.raises(export.ConversionError, match="(?i)log1p|unsupported|convert"):
+        export.convert_to_onnx(fn)
+
+
+@pytest.mark.slow
+def test_write_onnx_checks_against_keras_before_writing(models, workdir, monkeypatch):
+    model, _, _ = models["pixel_cnn-grey"]
+    other, _, _ = models["row_lstm-grey"]
+    out = workdir / "checked.onnx"
+    # A converter that hands back another model's graph: the parity check must catch it.
+    real = export.convert_to_onnx
+    wrong = export.serving_functions(other, checks=False, executor=None)["log_prob"]
+    monkeypatch.setattr(export, "convert_to_onnx", lambda fn, opset=export.OPSET: real(wrong, opset))
+    with pytest.raises(export.ConversionError, match="differs from Keras"):
+        export.write_onnx(model, str(out), "log_prob")
+    assert not out.exists()
+    assert not [p for p in os.listdir(workdir) if ".tmp-" in p]
+
+
+# Serving-time input checks ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded(saved_models):
+    return tf.saved_model.load(saved_models["row_lstm-grey"])
+
+
+REJECTED = (TypeError, ValueError, tf.errors.InvalidArgumentError)
+BAD = {
+    "wrong dtype": ("images", np.zeros((1, 6, 5, 1), np.float32), "uint8"),
+    "wrong size": ("images", np.zeros((1, 7, 5, 1), np.uint8), r"must have shape \(batch, 6, 5, 1\)"),
+    "wrong rank": ("images", np.zeros((6, 5, 1), np.uint8), r"must have shape \(batch, 6, 5, 1\)"),
+    "value >= levels": ("images", np.full((1, 6, 5, 1), 2, np.uint8), r"values must lie in \[0, 1\]"),
+    "noise = 1": ("noise", np.ones((1, 6, 5, 1), np.float32), r"must lie in \[0, 1\)"),
+    "noise < 0": ("noise", np.full((1, 6, 5, 1), -0.1, np.float32), r"must lie in \[0, 1\)"),
+    "noise NaN": ("noise", np.full((1, 6, 5, 1), np.nan, np.float32), r"must lie in \[0, 1\)"),
+    "noise dtype": ("noise", np.zeros((1, 6, 5, 1), np.float64), "float"),
+    "noise size": ("noise", np.zeros((1, 6, 4, 1), np.float32), r"must have shape \(batch, 6, 5, 1\)"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "signature, case",
+    [
+        (signature, case)
+        for case, (kind, _, _) in BAD.items()
+        for signature in (("sample",) if kind == "noise" else ("log_prob", "logits", "serving_default"))
+    ],
+)
+def test_signatures_reject_bad_inputs(loaded, signature, case):
+    kind, value, message = BAD[case]
+    with pytest.raises(REJECTED, match=message):
+        loaded.signatures[signature](**{kind: tf.constant(value)})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signature", ["log_prob", "sample"])
+def test_size_is_checked_inside_the_graph(models, signature):
+    """Where nothing enforces the TensorSpec (a server feeding the graph), the
+    graph itself rejects a wrong image size."""
+    model, _, _ = models["row_lstm-grey"]
+    fn = export.serving_functions(model)[signature]
+    dtype = fn.input_signature[0].dtype
+    loose = tf.function(
+        fn.python_function, input_signature=[tf.TensorSpec((None,) * 4, dtype)], autograph=False
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must have shape"):
+        loose(tf.zeros((1, 7, 5, 1), dtype))
+
+
+# Layout and scripts -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_version_folders_and_overwrite(models, workdir):
+    model, _, inputs = models["pixel_cnn-grey"]
+    other, _, _ = models["row_lstm-grey"]
+    base = str(workdir / "layout" / "pixelrnn")
+    assert export.write_saved_model(model, base) == os.path.join(base, "1")
+    assert export.write_saved_model(model, base) == os.path.join(base, "2")
+    assert export.write_saved_model(model, base, version=7) == os.path.join(base, "7")
+    assert export.write_saved_model(model, base) == os.path.join(base, "8")
+    assert sorted(os.listdir(base)) == ["1", "2", "7", "8"]  # no temporary folder left
+    for version in ("1", "8"):
+        assert os.path.isfile(os.path.join(base, version, "saved_model.pb"))
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        export.write_saved_model(other, base, version=2)
+    images = tf.constant(inputs["images_4"])
+    before = tf.saved_model.load(os.path.join(base, "2")).signatures["log_prob"](images=images)
+    np.testing.assert_allclose(before["log_prob"], log_prob(model, inputs["images_4"]), atol=1e-4)
+    export.write_saved_model(other, base, version=2, overwrite=True)
+    after = tf.saved_model.load(os.path.join(base, "2")).signatures["log_prob"](images=images)
+    np.testing.assert_allclose(after["log_prob"], log_prob(other, inputs["images_4"]), atol=1e-4)
+    assert sorted(os.listdir(base)) == ["1", "2", "7", "8"]
+
+
+def _script(script, args, monkeypatch, capsys):
+    """Runs an export/ script in this process (no TensorFlow start-up): (exit code, stdout, stderr)."""
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", [script] + args)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(os.path.join(ROOT, script), run_name="__main__")
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+@pytest.mark.slow
+def test_scripts_end_to_end(models, workdir):
+    """Both scripts in a new process, as a user runs them."""
+    model, path, inputs = models["diagonal_bilstm-rgb"]
+    base = str(workdir / "scripts" / "rgb")
+    done = _run(["export/saved_model.py", "--model", path, "--out", base])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "wrote" in done.stdout and os.listdir(base) == ["1"]
+    out = str(workdir / "scripts" / "rgb.onnx")
+    done = _run(["export/onnx.py", "--model", path, "--out", out, "--signature", "log_prob"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ONNX Runtime == Keras" in done.stdout
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(None, {"images": inputs["images_4"]})))
+    np.testing.assert_allclose(got["log_prob"], log_prob(model, inputs["images_4"]), atol=1e-4)
+    assert sorted(os.listdir(workdir / "scripts")) == ["rgb", "rgb.onnx"]  # no temporary file left
+
+
+@pytest.mark.slow
+def test_saved_model_script_never_replaces_a_version_without_overwrite(
+    models, workdir, monkeypatch, capsys
+):
+    _, path, _ = models["pixel_cnn-grey"]
+    base = str(workdir / "script_versions" / "grey")
+
+    def script(*extra):
+        args = ["--model", path, "--out", base, *extra]
+        return _script("export/saved_model.py", args, monkeypatch, capsys)
+
+    assert script()[0] == 0
+    stamp = os.path.getmtime(os.path.join(base, "1", "saved_model.pb"))
+    code, _, err = script("--version", "1")
+    assert code != 0 and "already exported" in err and "--overwrite" in err
+    assert os.path.getmtime(os.path.join(base, "1", "saved_model.pb")) == stamp
+    assert script("--version", "1", "--overwrite")[0] == 0
+    assert script()[0] == 0
+    assert sorted(os.listdir(base)) == ["1", "2"]
+    code, _, err = script("--version", "0")
+    assert code != 0 and "positive integer" in err
+
+
+@pytest.mark.parametrize("script", ["export/saved_model.py", "export/onnx.py"])
+def test_scripts_reject_a_missing_file_and_a_foreign_model(workdir, script, monkeypatch, capsys):
+    out = str(workdir / "rejected" / "out")
+
+    def run(model):
+        return _script(script, ["--model", str(model), "--out", out], monkeypatch, capsys)
+
+    code, _, err = run(workdir / "nope.keras")
+    assert code != 0 and "no such file" in err
+    foreign = workdir / "dense.keras"
+    if not foreign.exists():
+        inputs = keras.Input((4,))
+        keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(str(foreign))
+    code, _, err = run(foreign)
+    assert code != 0 and "not a PixelRNN model" in err
+    (workdir / "garbage.keras").write_bytes(b"not a zip file")
+    code, _, err = run(workdir / "garbage.keras")
+    assert code != 0 and "not a loadable Keras model" in err
+    assert not os.path.exists(out)
+
+
+@pytest.mark.slow
+def test_saved_model_cli(models, saved_models, workdir):
+    model, _, inputs = models["row_lstm-grey"]
+    folder = saved_models["row_lstm-grey"]
+    np.save(workdir / "cli_images.npy", inputs["images_4"])
+    np.save(workdir / "cli_noise.npy", inputs["noise_4"])
+    np.save(workdir / "cli_bad.npy", np.full((1, 6, 5, 1), 3, np.uint8))
+    cli = shutil.which("saved_model_cli")
+    cli = cli or os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    for signature, arg in (("log_prob", "images=cli_images.npy"), ("sample", "noise=cli_noise.npy")):
+        outdir = workdir / f"cli_{signature}"
+        done = subprocess.run(
+            [cli, "run", "--dir", folder, "--tag_set", "serve", "--signature_def", signature,
+             "--inputs", arg, "--outdir", str(outdir)],
+            capture_output=True, text=True, env=_env(), cwd=str(workdir), timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        if signature == "log_prob":
+            want = log_prob(model, inputs["images_4"])
+            np.testing.assert_allclose(np.load(outdir / "log_prob.npy"), want, atol=1e-4)
+        else:
+            want = generate(model, inputs["noise_4"])
+            np.testing.assert_array_equal(np.load(outdir / "images.npy"), want)
+    done = subprocess.run(
+        [cli, "run", "--dir", folder, "--tag_set", "serve", "--signature_def", "log_prob",
+         "--inputs", "images=cli_bad.npy"],
+        capture_output=True, text=True, env=_env(), cwd=str(workdir), timeout=300,
+    )
+    assert done.returncode != 0 and "values must lie in [0, 1]" in done.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("tensorflow_model_server") is None, reason="tensorflow_model_server is not on PATH"
+)
+def test_tensorflow_model_server(models, saved_models, workdir):
+    import socket
+    import time
+    import urllib.request
+
+    model, _, inputs = models["row_lstm-rgb"]
+    base = os.path.dirname(saved_models["row_lstm-rgb"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        ["tensorflow_model_server", f"--rest_api_port={port}", "--port=0", "--model_name=pixelrnn",
+         f"--model_base_path={base}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+    def predict(body):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/models/pixelrnn:predict", json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    try:
+        for _ in range(120):
+            try:
+                status = f"http://127.0.0.1:{port}/v1/models/pixelrnn"
+                with urllib.request.urlopen(status, timeout=5) as response:
+                    if "AVAILABLE" in response.read().decode():
+                        break
+            except OSError:
+                time.sleep(0.5)
+        images, noise = inputs["images_4"], inputs["noise_4"]
+        status, body = predict({"signature_name": "log_prob", "instances": images.tolist()})
+        assert status == 200, body
+        got = np.array([p["log_prob"] for p in body["predictions"]])
+        np.testing.assert_allclose(got, log_prob(model, images), atol=1e-4)
+        status, body = predict({"signature_name": "sample", "instances": noise.tolist()})
+        assert status == 200, body
+        np.testing.assert_array_equal(np.array(body["predictions"], np.uint8), generate(model, noise))
+        too_big = np.full_like(images, 9).tolist()
+        status, body = predict({"signature_name": "log_prob", "instances": too_big})
+        assert status >= 400 and "values must lie" in body["error"]
+        status, body = predict({"signature_name": "sample", "instances": np.ones_like(noise).tolist()})
+        assert status >= 400 and "[0, 1)" in body["error"]
+    finally:
+        server.terminate()
+        server.wait(30)
