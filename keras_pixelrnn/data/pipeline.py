@@ -1,0 +1,227 @@
+"""`load_images` and `make_dataset`: every source as checked uint8 images."""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from keras_pixelrnn.data import datasets, files
+from keras_pixelrnn.data.files import describe
+from keras_pixelrnn.data.splits import base_name
+
+_SHUFFLE_BUFFER = 10_000
+
+
+def load_images(source, split="train", image_shape=None, levels=256, binarize=False, limit=None):
+    """Loads images into one uint8 NumPy array: for small data sets and your own images.
+
+    Args:
+        source: a name from `DATASETS`, or a path to a `.npy` / `.npz` file or to a
+            folder of PNG / JPEG files (see the `keras_pixelrnn.data` docstring).
+        split: "train", "validation" or "test", optionally sliced
+            (`"train[:90%]"`). Defaults to "train". Files and folders only have
+            "train" (all their images).
+        image_shape: `(H, W, C)` the images must have, or None to take them as they
+            come. Named data sets and arrays must match it; folder images are
+            converted and cropped/resized to it. Defaults to None.
+        levels: number of pixel values the model represents, 2 to 256; any value
+            `>= levels` raises a ValueError. Defaults to 256.
+        binarize: threshold grey images at 128 into {0, 1} (data already in {0, 1}
+            is left as is). Defaults to False.
+        limit: keep only the first `limit` images of the split, or None for all.
+            Defaults to None.
+
+    Returns:
+        A uint8 array of shape `(N, H, W, C)`.
+    """
+    image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
+    images = _load_array(source, split, image_shape, limit)
+    if binarize:
+        _check_grey(source, images.shape[-1])
+        if images.max() > 1:
+            images = (images >= 128).astype(np.uint8)
+    _check_levels(source, images, levels)
+    return images
+
+
+def make_dataset(
+    source,
+    split="train",
+    batch_size=32,
+    image_shape=None,
+    levels=256,
+    binarize=False,
+    shuffle=True,
+    seed=None,
+    repeat=False,
+    drop_remainder=False,
+    limit=None,
+):
+    """Builds a batched, prefetched `tf.data.Dataset` of uint8 images.
+
+    Named tfds data sets stream through `tfds.load(name, split=...)`; "mnist_5k",
+    files and folders are read with `load_images` and sliced in memory. Pixel values
+    `>= levels` raise a ValueError here for in-memory sources; for tfds sources a
+    check inside the pipeline raises `tf.errors.InvalidArgumentError` when the
+    offending batch is read, naming the source and the largest value found.
+
+    Args:
+        source: a name from `DATASETS`, or a path (see `load_images`).
+        split: "train", "validation" or "test", optionally sliced
+            (`"train[:90%]"`). Defaults to "train".
+        batch_size: images per batch. Defaults to 32.
+        image_shape: `(H, W, C)` as in `load_images`. Defaults to None.
+        levels: number of pixel values the model represents, 2 to 256.
+            Defaults to 256.
+        binarize: dynamic binarization of grey images (a fresh Bernoulli draw with
+            p = pixel / 255 each epoch of the "train" split, one fixed draw for other
+            splits); a no-op for "binarized_mnist" and for data already in {0, 1}.
+            Defaults to False.
+        shuffle: shuffle the images, afresh every epoch. Defaults to True.
+        seed: integer seed for shuffling and binarization, or None for a random one.
+            Defaults to None.
+        repeat: repeat the data without end (batches then run across epochs).
+            Defaults to False.
+        drop_remainder: drop a last batch smaller than `batch_size`. Defaults to
+            False.
+        limit: use only the first `limit` images of the split. Defaults to None.
+
+    Returns:
+        A `tf.data.Dataset` of uint8 tensors `(batch, H, W, C)`.
+    """
+    image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
+    _check_int("batch_size", batch_size)
+    if seed is not None and not _is_int(seed):
+        raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+    seed = None if seed is None else int(seed)
+
+    if datasets.is_tfds_name(source):
+        shape = datasets.check_image_shape(source, image_shape)
+        if binarize:
+            _check_grey(source, shape[-1])
+        shuffle_files = shuffle and limit is None
+        dataset = datasets.tfds_images(source, split, shuffle_files=shuffle_files, seed=seed)
+        if limit is not None:
+            dataset = dataset.take(limit)
+        buffer_size = limit or _SHUFFLE_BUFFER
+        binary = source == "binarized_mnist"
+        check_in_pipeline = True
+    else:
+        images = _load_array(source, split, image_shape, limit)
+        if binarize:
+            _check_grey(source, images.shape[-1])
+        else:
+            _check_levels(source, images, levels)
+        if drop_remainder and not repeat and batch_size > len(images):
+            raise ValueError(
+                f"`batch_size`={batch_size} is larger than the {len(images)} images of "
+                f"source={describe(source)} split={split!r}, so drop_remainder=True "
+                f"would leave no batch. Received: batch_size={batch_size}"
+            )
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+        buffer_size = len(images)
+        binary = images.max() <= 1
+        check_in_pipeline = False
+
+    if shuffle:
+        dataset = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    if binarize and not binary:
+        dataset = _binarize_dynamically(dataset, seed, afresh=base_name(split) == "train")
+    dataset = dataset.batch(
+        batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE
+    )
+    if check_in_pipeline and levels < 256:
+        dataset = dataset.map(
+            functools.partial(_assert_levels, source=source, levels=levels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _load_array(source, split, image_shape, limit):
+    """Every source as an unchecked-levels uint8 array (N, H, W, C)."""
+    if datasets.is_name(source):
+        images = datasets.load_array(source, split, image_shape, limit)
+    else:
+        images = files.load_array(source, split, image_shape, limit)
+    if len(images) == 0:
+        raise ValueError(f"source={describe(source)} has no images in split={split!r}.")
+    return images
+
+
+def _binarize_dynamically(dataset, seed, afresh):
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=afresh)
+
+    def draw(image, draw_seed):
+        noise = tf.random.stateless_uniform(
+            tf.shape(image), seed=tf.stack([draw_seed, tf.constant(0, tf.int64)])
+        )
+        return tf.cast(noise * 255.0 < tf.cast(image, tf.float32), tf.uint8)
+
+    return tf.data.Dataset.zip(dataset, seeds).map(draw, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _check_arguments(image_shape, levels, limit):
+    if image_shape is not None:
+        shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
+        if (
+            shape is None
+            or len(shape) != 3
+            or not all(_is_int(d) and d >= 1 for d in shape)
+        ):
+            raise ValueError(
+                "`image_shape` must be None or a tuple of 3 positive integers "
+                f"(height, width, channels). Received: image_shape={image_shape!r}"
+            )
+        image_shape = tuple(int(d) for d in shape)
+    if not _is_int(levels) or not 2 <= levels <= 256:
+        raise ValueError(
+            f"`levels` must be an integer from 2 to 256. Received: levels={levels!r}"
+        )
+    if limit is not None:
+        _check_int("limit", limit)
+    return image_shape, int(levels), limit
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_int(name, value):
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def _check_grey(source, channels):
+    if channels != 1:
+        raise ValueError(
+            "`binarize=True` needs grey images (1 channel); "
+            f"source={describe(source)} has {channels} channels. Received: binarize=True"
+        )
+
+
+def _check_levels(source, images, levels):
+    largest = int(images.max())
+    if largest >= levels:
+        raise ValueError(
+            f"source={describe(source)} holds pixel values up to {largest}, which a model "
+            f"with levels={levels} cannot represent (values must be < levels). "
+            f"Received: levels={levels}"
+        )
+
+
+def _assert_levels(batch, source, levels):
+    largest = tf.cast(tf.reduce_max(batch), tf.int32, name="largest_value")
+    check = tf.debugging.assert_less(
+        largest,
+        tf.constant(levels, tf.int32, name="levels"),
+        # No quotes: TensorFlow escapes them in the error text.
+        message=(
+            f"source={source} holds pixel values >= levels={levels}, which the model "
+            "cannot represent; x below is the largest value found in the batch"
+        ),
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(batch)
