@@ -25,7 +25,9 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.generation.pixel_graph import PixelGraph, _put
+from keras_pixelrnn.generation.pixel_graph import PixelGraph
+from keras_pixelrnn.layers.cached_step import put
+from keras_pixelrnn.utils.traced_functions import kept_function
 from keras_pixelrnn.models.likelihood import check_images, model_levels
 
 METHODS = ("cached", "naive")
@@ -148,7 +150,7 @@ class CachedSampler(_Sampler):
     def _rows(self, state, noise, known, values, temperature, start, stop):
         image, total, caches = state
         colors = self.colors
-        weights = self.graph.weights()
+        weights = self.graph.step_weights()
         # (H, W, B, C): one pixel of every image is a slice on the leading axes.
         pixels, noise, known, values = (
             tf.transpose(a, (1, 2, 0, 3)) for a in (image, noise, known, values)
@@ -165,24 +167,24 @@ class CachedSampler(_Sampler):
                 drawn, unknown = [], [tf.zeros_like(u[0])] * colors
                 for c in range(colors):
                     pixel = tf.stack(drawn + unknown[c:], axis=-1)
-                    logits, new_caches = self.graph.evaluate(
-                        weights, caches, j, pixel, c, store=c == colors - 1
-                    )
+                    # Only the last colour's caches are kept (TensorFlow
+                    # prunes the writes of the others).
+                    logits, new_caches = self.graph.evaluate(weights, caches, j, pixel)
                     value, log_prob = self._finish_subpixel(
-                        logits, u[c], keep[c], kept[c], temperature
+                        tf.cast(logits[:, c], tf.float32), u[c], keep[c], kept[c], temperature
                     )
                     drawn.append(tf.cast(value, tf.float32))
                     total += log_prob
                 pixel = tf.stack(drawn, axis=-1)
-                caches = self.graph.commit(weights, new_caches, j, pixel)
-                return j + 1, _put(row_pixels, j, pixel), total, caches
+                caches = self.graph.commit(weights, caches, new_caches, j, pixel)
+                return j + 1, put(row_pixels, j, pixel), total, caches
 
             _, row_pixels, total, caches = tf.while_loop(
                 lambda j, *_: j < self.width, column,
                 (tf.constant(0), tf.gather(pixels, i), total, caches),
                 maximum_iterations=self.width,
             )
-            return i + 1, _put(pixels, i, row_pixels), total, self.graph.row_end(weights, caches)
+            return i + 1, put(pixels, i, row_pixels), total, self.graph.end_row(weights, caches)
 
         _, pixels, total, caches = tf.while_loop(
             lambda i, *_: i < stop, row, (start, pixels, total, caches),
@@ -202,7 +204,9 @@ def _check_temperature(temperature):
 
 
 def sampler(model, method="cached", jit_compile=False):
-    """The `NaiveSampler` or `CachedSampler` of `model`."""
+    """The `NaiveSampler` or `CachedSampler` of `model`, kept with the model:
+    its compiled loop is traced once (again for a new batch size), not at
+    every call."""
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
     shape = model.input_shape[1:]
@@ -212,7 +216,7 @@ def sampler(model, method="cached", jit_compile=False):
             f"static image_shape. Received: model input shape {shape}"
         )
     cls = CachedSampler if method == "cached" else NaiveSampler
-    return cls(model, jit_compile)
+    return kept_function(model, ("sampler", method, bool(jit_compile)), lambda: cls(model, jit_compile))
 
 
 def _broadcast_known(known, shape):

@@ -12,9 +12,14 @@ class ColorLogits(keras.layers.Layer):
     `c`, ready for `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`
     against the image itself.
 
+    It acts on each pixel alone (`pixelwise`), so the cached sampler runs
+    it on one pixel at a time.
+
     Args:
         color_channels: number of colours `C`.
     """
+
+    pixelwise = True
 
     def __init__(self, color_channels, **kwargs):
         super().__init__(**kwargs)

@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.recurrence import scan, time_major
@@ -168,6 +169,65 @@ class DiagonalBiLSTM(keras.layers.Layer):
         h = unskew(tf.transpose(tf.concat(h, axis=-1), [1, 2, 0, 3]), width)
         h_l, h_r = tf.split(h, 2, axis=-1)
         return h_l + shift_down(mirror(h_r))
+
+    # The one-pixel step (see `keras_pixelrnn.layers.cached_step`). The
+    # left-to-right state at (i, j) reads the states at (i, j - 1) and
+    # (i - 1, j): one cell step per pixel. Row i reads the right-to-left
+    # stream of row i - 1 only (the shift down), which is complete once row
+    # i - 1 is: `end_row` runs it over the finished row, as a forward scan
+    # over the mirrored row (reverse the data, never the loop).
+
+    def step_weights(self):
+        return self.input_to_state["left_to_right"].step_weights()
+
+    def init_cache(self, batch_size, width):
+        units, dtype = self.units, self.compute_dtype
+        conv = self.input_to_state["left_to_right"]
+        return {
+            "input_to_state": conv.init_cache(batch_size, width),
+            "inputs": tf.zeros((width, batch_size, conv.kernel.shape[2]), dtype),
+            # The previous row's h, [left-to-right, right-to-left].
+            "above": tf.zeros((width, batch_size, 2 * units), dtype),
+            # This row's left-to-right [h, c]; slot 0 is the zero left border.
+            "hc": tf.zeros((width + 1, batch_size, 2 * units), dtype),
+        }
+
+    def call_with_cache(self, inputs, cache, column, step_weights):
+        left = self.cells["left_to_right"]
+        z, conv = self.input_to_state["left_to_right"].call_with_cache(
+            inputs, cache["input_to_state"], column, step_weights
+        )
+        h_above, right_above = tf.split(tf.gather(cache["above"], column), 2, axis=-1)
+        h_left, c_left = tf.split(tf.gather(cache["hc"], column), 2, axis=-1)
+        h, c = left.update(z + left.state_to_state([h_above, h_left]), c_left)
+        cache = dict(
+            cache,
+            input_to_state=conv,
+            inputs=put(cache["inputs"], column, tf.cast(inputs, self.compute_dtype)),
+            hc=put(cache["hc"], column + 1, tf.concat([h, c], -1)),
+        )
+        return h + right_above, cache
+
+    def end_row(self, cache, step_weights):
+        units, right = self.units, self.cells["right_to_left"]
+        # The row as a one-row image: (batch, 1, width, channels).
+        row = tf.transpose(cache["inputs"], (1, 0, 2))[:, None]
+        z = self.input_to_state["right_to_left"](mirror(row))[:, 0]
+        right_above = mirror(tf.transpose(cache["above"][..., units:], (1, 0, 2))[:, None])[:, 0]
+        sequence = tf.concat([z, right_above], -1)  # (batch, width, 5 * units), mirrored
+
+        def step(t, z_and_above, states):
+            z, above = z_and_above[..., : 4 * units], z_and_above[..., 4 * units :]
+            h_left, c_left = states
+            h, c = right.update(z + right.state_to_state([above, h_left]), c_left)
+            return h, (h, c)
+
+        zeros = tf.zeros_like(right_above[:, 0])
+        h_right = scan(step, time_major(sequence), (zeros, zeros))  # (width, batch, units), mirrored
+        h_right = tf.reverse(h_right, [0])
+        # The left border slot of `hc` is never written, the others are
+        # rewritten before they are read: no reset.
+        return dict(cache, above=tf.concat([cache["hc"][1:, :, :units], h_right], -1))
 
     def _outside_fill(self, dtype):
         """Pre-activations `(8 * units,)` of a position outside the image."""

@@ -4,6 +4,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masks import causal_mask
 
 
@@ -133,7 +134,7 @@ class MaskedConv2D(keras.layers.Conv2D):
         return self._mask
 
     def convolution_op(self, inputs, kernel):
-        kernel = kernel * ops.cast(self._mask, kernel.dtype)
+        kernel = self._masked(kernel)
         if self._pads is None:
             return super().convolution_op(inputs, kernel)
         top, bottom, left, right = self._pads
@@ -143,6 +144,69 @@ class MaskedConv2D(keras.layers.Conv2D):
         paddings = [[0, 0], [top, bottom], [left, right], [0, 0]]
         inputs = tf.pad(inputs, paddings, constant_values=zero)
         return ops.conv(inputs, kernel[self._taps], strides=1, padding="valid")
+
+    def _masked(self, kernel):
+        return kernel * ops.cast(self._mask, kernel.dtype)
+
+    # The one-pixel step (see `keras_pixelrnn.layers.cached_step`). At pixel
+    # (i, j) the kernel reads the `kh // 2` rows above, all done, and row i
+    # up to column j. The rows above are convolved once per row, when the
+    # row before is complete (`end_row`); per pixel only the `kw // 2 + 1`
+    # taps of row i remain, one matrix product.
+
+    def step_weights(self):
+        kernel = tf.cast(self._masked(self.kernel), self.compute_dtype)
+        kh, kw = self.kernel_size
+        above, pad = kh // 2, kw // 2
+        weights = {
+            # Taps right of the centre are masked: the row part reads j - pad .. j.
+            "row": tf.reshape(kernel[above, : pad + 1], (-1, self.filters)),
+            "above": kernel[:above],
+        }
+        if self.use_bias:
+            weights["bias"] = tf.cast(self.bias, self.compute_dtype)
+        return weights
+
+    def init_cache(self, batch_size, width):
+        kh, kw = self.kernel_size
+        above, pad = kh // 2, kw // 2
+        channels, dtype = self.kernel.shape[2], self.compute_dtype
+        cache = {}
+        if pad or above:
+            # The current row's inputs, after `pad` zero columns on the left.
+            cache["row"] = tf.zeros((width + pad, batch_size, channels), dtype)
+        if above:
+            cache["above"] = tf.zeros((batch_size, above, width + 2 * pad, channels), dtype)
+            cache["from_above"] = tf.zeros((width, batch_size, self.filters), dtype)
+        return cache
+
+    def call_with_cache(self, inputs, cache, column, step_weights):
+        x = tf.cast(inputs, self.compute_dtype)
+        pad = self.kernel_size[1] // 2
+        cache = dict(cache)
+        if "row" in cache:
+            if pad:
+                left = tf.slice(cache["row"], tf.stack([column, 0, 0]), [pad, -1, -1])
+                x_taps = tf.concat(tf.unstack(left, pad) + [x], -1)
+            cache["row"] = put(cache["row"], column + pad, x)
+            x = x_taps if pad else x
+        out = tf.matmul(x, step_weights["row"])
+        if "from_above" in cache:
+            out += tf.gather(cache["from_above"], column)
+        if "bias" in step_weights:
+            out += step_weights["bias"]
+        if self.activation is not None:
+            out = self.activation(out)
+        return out, cache
+
+    def end_row(self, cache, step_weights):
+        if "above" not in cache:
+            return cache
+        pad = self.kernel_size[1] // 2
+        row = tf.pad(tf.transpose(cache["row"], (1, 0, 2)), [[0, 0], [0, pad], [0, 0]])
+        above = tf.concat([cache["above"][:, 1:], row[:, None]], 1)
+        from_above = tf.nn.conv2d(above, step_weights["above"], 1, "VALID")[:, 0]
+        return dict(cache, above=above, from_above=tf.transpose(from_above, (1, 0, 2)))
 
     def get_config(self):
         config = super().get_config()

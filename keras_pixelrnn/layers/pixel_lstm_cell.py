@@ -124,7 +124,6 @@ class PixelLSTMCell(keras.layers.Layer):
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.state_size = (units, units)
 
     def build(self, input_shape=None):
         self.recurrent_kernel = self.add_weight(
@@ -203,7 +202,12 @@ class PixelLSTMCell(keras.layers.Layer):
         return h, (h, c)
 
     def get_initial_state(self, batch_size=None, positions=None):
-        """Zero `(h, c)`, each `(batch_size, positions, units)`."""
+        """Zero `(h, c)`, each `(batch_size, positions, units)`.
+
+        A step updates a whole set of positions (a row, a skewed column), so
+        its states are `(h, c)` of shape `(batch, positions, units)` each;
+        the cell is not a `keras.layers.RNN` cell and has no `state_size`.
+        """
         zeros = tf.zeros((batch_size, positions, self.units), self.compute_dtype)
         return (zeros, zeros)
 

@@ -26,17 +26,51 @@ that free). The result is the same; tf2onnx cannot convert a pop, so models
 are exported with the indexed loop (`reversed_input=False`, inference).
 """
 
+import contextlib
 import os
+import threading
 
 import tensorflow as tf
 
 
+_fixed = threading.local()
+
+
 def default_chains():
-    """How many batch chains a recurrence runs: 2 on a machine without a GPU
-    and with at least 2 CPU cores, else 1 (a GPU runs one chain faster)."""
+    """How many batch chains a recurrence traced now runs.
+
+    Inside `fixed_chains(n)`: `n`. Otherwise the choice for the machine that
+    traces, which is the machine that runs the graph when a model is called
+    or trained in this process: 2 on a machine without a GPU and with at
+    least 2 CPU cores, else 1 (a GPU runs one chain faster). Graphs written
+    for another machine (SavedModel, ONNX) are traced inside
+    `fixed_chains(1)`, the portable choice, unless asked otherwise.
+    """
+    fixed = getattr(_fixed, "chains", None)
+    if fixed is not None:
+        return fixed
     if tf.config.list_logical_devices("GPU") or (os.cpu_count() or 1) < 2:
         return 1
     return 2
+
+
+@contextlib.contextmanager
+def fixed_chains(chains):
+    """Recurrences traced inside this context run `chains` batch chains.
+
+    Example (an export that will run on a GPU server):
+
+    >>> with fixed_chains(1):
+    ...     concrete = tf.function(model).get_concrete_function(spec)
+    """
+    if isinstance(chains, bool) or not isinstance(chains, int) or chains < 1:
+        raise ValueError(f"`chains` must be a positive integer. Received: chains={chains!r}")
+    previous = getattr(_fixed, "chains", None)
+    _fixed.chains = chains
+    try:
+        yield
+    finally:
+        _fixed.chains = previous
 
 
 def split_batch(x, chains, axis=0):

@@ -2,6 +2,7 @@ import keras
 import tensorflow as tf
 
 from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.recurrence import default_chains, scan_chains, split_batch, time_major
 from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell
@@ -144,6 +145,43 @@ class RowLSTM(keras.layers.Layer):
         )
         h = [tf.transpose(chain, [1, 0, 2, 3]) for chain in h]
         return tf.concat(h, axis=0) if len(h) > 1 else h[0]
+
+    # The one-pixel step (see `keras_pixelrnn.layers.cached_step`): pixel
+    # (i, j) needs its input-to-state taps on row i (the convolution's own
+    # step) and the previous row's states. The state-to-state convolution
+    # over the previous row runs once per row, in `end_row`, as in `call`.
+
+    def step_weights(self):
+        return self.input_to_state.step_weights()
+
+    def init_cache(self, batch_size, width):
+        units, dtype = self.units, self.compute_dtype
+        return {
+            "input_to_state": self.input_to_state.init_cache(batch_size, width),
+            "state_to_state": tf.zeros((width, batch_size, 4 * units), dtype),
+            "c_prev": tf.zeros((width, batch_size, units), dtype),
+            "hc": tf.zeros((width, batch_size, 2 * units), dtype),  # this row's [h, c]
+        }
+
+    def call_with_cache(self, inputs, cache, column, step_weights):
+        z, conv = self.input_to_state.call_with_cache(
+            inputs, cache["input_to_state"], column, step_weights
+        )
+        z += tf.gather(cache["state_to_state"], column)
+        h, c = self.cell.update(z, tf.gather(cache["c_prev"], column))
+        hc = put(cache["hc"], column, tf.concat([h, c], -1))
+        return h, dict(cache, input_to_state=conv, hc=hc)
+
+    def end_row(self, cache, step_weights):
+        h, c = tf.split(cache["hc"], 2, axis=-1)
+        h = tf.transpose(h, (1, 0, 2))
+        state_to_state = self.cell.state_to_state(self.cell.neighbours(h))
+        return dict(
+            cache,
+            input_to_state=self.input_to_state.end_row(cache["input_to_state"], step_weights),
+            state_to_state=tf.transpose(state_to_state, (1, 0, 2)),
+            c_prev=c,
+        )
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

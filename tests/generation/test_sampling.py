@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_pixelrnn import MaskedConv2D, cli
+from keras_pixelrnn import MaskedConv2D, RowLSTM, cli
 from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.layers.color_logits import ColorLogits
 from keras_pixelrnn.models.likelihood import log_prob
@@ -149,14 +149,60 @@ def test_cached_equals_naive_for_other_kernels_and_heads():
     np.testing.assert_allclose(cached_log_prob, naive_log_prob, rtol=1e-5)
 
 
-def test_cached_rejects_layers_it_does_not_know():
+@pytest.mark.parametrize("colors", [1, 3])
+def test_cached_runs_other_per_pixel_keras_layers(colors):
+    """Keras layers that act on each pixel alone (here LeakyReLU, Dense,
+    Multiply, Concatenate on channels, LayerNormalization) go through the
+    default path: the cached sampler draws what the naive one draws."""
+    inputs = keras.Input((4, 5, colors))
+    x = MaskedConv2D(2 * colors, 3, mask_type="A", color_channels=colors)(inputs)
+    x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    y = RowLSTM(colors, color_channels=colors)(x)
+    x = keras.layers.Concatenate(axis=-1)([x, keras.layers.Multiply()([y, y])])
+    x = keras.layers.LayerNormalization(axis=-1)(x) if colors == 1 else x
+    x = keras.layers.Dense(8)(x) if colors == 1 else x  # mixes colour groups: grey only
+    x = MaskedConv2D(colors * 4, 1, color_channels=colors)(x)
+    model = keras.Model(inputs, ColorLogits(colors)(x))
+    rng = np.random.default_rng(1)
+    for weight in model.weights:
+        weight.assign(rng.normal(0.0, 0.8, weight.shape).astype(weight.dtype))
+    noise = rng.random((3, 4, 5, colors), np.float32)
+    naive, naive_log_prob = sampling.generate(model, noise, method="naive", return_log_prob=True)
+    cached, cached_log_prob = sampling.generate(model, noise, return_log_prob=True)
+    assert_varied(naive)
+    np.testing.assert_array_equal(cached, naive)
+    np.testing.assert_allclose(cached_log_prob, naive_log_prob, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make_layer, kind",
+    [
+        pytest.param(lambda: keras.layers.Conv2D(4, 3, padding="same", name="plain"), "Conv2D",
+                     id="conv2d"),
+        pytest.param(lambda: keras.layers.Softmax(axis=1, name="plain"), "Softmax", id="softmax_rows"),
+        pytest.param(lambda: keras.layers.UpSampling2D(1, name="plain"), "UpSampling2D",
+                     id="upsampling"),
+    ],
+)
+def test_cached_rejects_layers_without_a_one_pixel_step(make_layer, kind):
     inputs = keras.Input((4, 4, 1))
     x = MaskedConv2D(4, 3, mask_type="A")(inputs)
-    x = keras.layers.Dense(2, name="dense")(x)
+    x = make_layer()(x)
+    x = MaskedConv2D(2, 1)(x)
     model = keras.Model(inputs, ColorLogits(1)(x))
-    with pytest.raises(ValueError, match=r"'dense' of type Dense.*method='naive'"):
+    with pytest.raises(ValueError, match=rf"layer 'plain' of type {kind}.*method='naive'"):
         sampling.sample(model, 1, seed=0)
     assert sampling.sample(model, 1, seed=0, method="naive").shape == (1, 4, 4, 1)
+
+
+def test_cached_rejects_a_layer_called_twice():
+    inputs = keras.Input((4, 4, 1))
+    x = MaskedConv2D(4, 3, mask_type="A")(inputs)
+    shared = MaskedConv2D(4, 1, name="shared")
+    x = shared(shared(x))
+    model = keras.Model(inputs, ColorLogits(1)(MaskedConv2D(2, 1)(x)))
+    with pytest.raises(ValueError, match="called more than once.*method='naive'"):
+        sampling.sample(model, 1, seed=0)
 
 
 # Seeds and temperature.
