@@ -1,21 +1,61 @@
-"""PixelRNN (van den Oord et al., 2016) layers and models for Keras 3."""
+"""PixelRNN (van den Oord et al., 2016) layers and models for Keras 3.
 
-from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM
-from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
-from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.masks import causal_mask
-from keras_pixelrnn.analysis.receptive_field import receptive_field
-from keras_pixelrnn.layers.row_lstm import RowLSTM
-from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell
+    from keras_pixelrnn import PixelRNN, MaskedConv2D, RowLSTM, DiagonalBiLSTM
 
-__version__ = "0.1.0"
+Importing the package registers every class that a saved PixelRNN holds
+(layers, `ColorLogits`, `PixelRNN`, the loss and the metrics), so
+`keras.saving.load_model(path)` needs no `custom_objects`.
+"""
+
+import os as _os
+
+try:
+    import tensorflow as _tf  # noqa: F401
+except ImportError as _error:
+    raise ImportError(
+        "keras_pixelrnn needs TensorFlow, which is not installed. Install the package with "
+        'its CPU or GPU build: pip install "keras-pixelrnn[cpu]" (or "keras-pixelrnn[gpu]").'
+    ) from _error
+
+import keras as _keras  # noqa: E402
+
+if _keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "keras_pixelrnn needs the TensorFlow backend of Keras (its layers run tf.while_loop "
+        f"recurrences); the backend is {_keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow "
+        f"(now {_os.environ.get('KERAS_BACKEND')!r}) or the backend in ~/.keras/keras.json."
+    )
+
+from keras_pixelrnn.analysis.receptive_field import receptive_field  # noqa: E402
+from keras_pixelrnn.layers.color_logits import ColorLogits  # noqa: E402
+from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM  # noqa: E402
+from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell  # noqa: E402
+from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D  # noqa: E402
+from keras_pixelrnn.layers.masks import causal_mask  # noqa: E402
+from keras_pixelrnn.layers.row_lstm import RowLSTM  # noqa: E402
+from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell  # noqa: E402
+from keras_pixelrnn.models.likelihood import (  # noqa: E402
+    BitsPerDim,
+    NatsPerImage,
+    PixelRNNLoss,
+    log_prob,
+)
+from keras_pixelrnn.models.pixel_rnn import PixelRNN  # noqa: E402
+
+__version__ = "0.2.0"
 
 __all__ = [
+    "BitsPerDim",
+    "ColorLogits",
     "DiagonalBiLSTM",
     "DiagonalLSTMCell",
     "MaskedConv2D",
+    "NatsPerImage",
+    "PixelRNN",
+    "PixelRNNLoss",
     "RowLSTM",
     "RowLSTMCell",
     "causal_mask",
+    "log_prob",
     "receptive_field",
 ]

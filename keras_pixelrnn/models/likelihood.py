@@ -18,6 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_pixelrnn.utils.traced_functions import kept_function
+
 
 def sub_pixel_log_probs(logits, images):
     """`log p(x[i, j, c] | past)` of every sub-pixel: `(B, H, W, C)` float32.
@@ -74,9 +76,13 @@ def model_levels(model):
 def log_prob(model, images, batch_size=64):
     """`log p(x)` in nats per image under `model`, as a NumPy array `(N,)`.
 
+    The scorer is a `tf.function` kept with the model: traced on the first
+    call, reused by every later one whatever the batch size.
+
     Args:
-        model: a model from `build_pixel_rnn` (or any model mapping images to
-            logits `(B, H, W, C, levels)`).
+        model: a `PixelRNN` (or any model mapping images to logits
+            `(B, H, W, C, levels)`, such as a Functional model of this
+            package's layers).
         images: integer images `(N, H, W, C)`, values in `[0, levels)`
             (uint8 for 8-bit images, 0/1 for binary ones).
         batch_size: images per forward pass.
@@ -86,13 +92,26 @@ def log_prob(model, images, batch_size=64):
     >>> nats = log_prob(model, images)                    # (N,) nats
     >>> bits = bits_per_dim(-nats, images.shape[1:])      # (N,) bits/dim
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
     images = check_images(images, model.input_shape[1:], model_levels(model))
-    out = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        logits = model(batch.astype(np.float32), training=False)
-        out.append(log_prob_from_logits(logits, batch).numpy())
+    score = kept_function(model, "log_prob", lambda: _scorer(model))
+    out = [
+        score(tf.constant(images[start : start + batch_size])).numpy()
+        for start in range(0, len(images), batch_size)
+    ]
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def _scorer(model):
+    spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.int32, name="images")
+
+    @tf.function(input_signature=[spec])
+    def score(images):
+        logits = model(tf.cast(images, tf.float32), training=False)
+        return log_prob_from_logits(logits, images)
+
+    return score
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")

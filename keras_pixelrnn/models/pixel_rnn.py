@@ -1,4 +1,4 @@
-"""The PixelRNN model builder (Table 1 of the paper) and the paper's presets.
+"""`PixelRNN`: the model of the paper (Table 1) as a Functional `keras.Model`.
 
     images (values 0 .. levels-1)
       -> Rescaling to [-1, 1]
@@ -16,105 +16,41 @@ the logits of colour `c` at pixel `(i, j)` depend only on pixels before
 `(i, j)` and on the colours `< c` of `(i, j)` itself.
 """
 
-import keras
+import math
 
+import keras
+import numpy as np
+
+from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.layers.color_logits import ColorLogits
 from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.row_lstm import RowLSTM
+from keras_pixelrnn.models import likelihood
+from keras_pixelrnn.models.presets import DESCRIPTIONS, PRESETS, preset_config
 
 ARCHITECTURES = ("pixel_cnn", "row_lstm", "diagonal_bilstm")
 
-# The paper's sizes (section 5). Widths with 3 colours are rounded up to a
-# multiple of 3 so that R, G and B get equal contiguous groups.
-PRESETS = {
-    "small": dict(
-        architecture="diagonal_bilstm", image_shape=(28, 28, 1), num_layers=2,
-        hidden_units=16, levels=2, output_units=32,
-    ),
-    "mnist": dict(
-        architecture="diagonal_bilstm", image_shape=(28, 28, 1), num_layers=7,
-        hidden_units=16, levels=2, output_units=32,
-    ),
-    "mnist_row_lstm": dict(
-        architecture="row_lstm", image_shape=(28, 28, 1), num_layers=7,
-        hidden_units=16, levels=2, output_units=32,
-    ),
-    "mnist_pixel_cnn": dict(
-        architecture="pixel_cnn", image_shape=(28, 28, 1), num_layers=7,
-        hidden_units=16, levels=2, output_units=32,
-    ),
-    "cifar10_row_lstm": dict(
-        architecture="row_lstm", image_shape=(32, 32, 3), num_layers=12,
-        hidden_units=129, levels=256, output_units=1026,
-    ),
-    "cifar10_diagonal_bilstm": dict(
-        architecture="diagonal_bilstm", image_shape=(32, 32, 3), num_layers=12,
-        hidden_units=129, levels=256, output_units=1026,
-    ),
-    "cifar10_pixel_cnn": dict(
-        architecture="pixel_cnn", image_shape=(32, 32, 3), num_layers=15,
-        hidden_units=129, levels=256, output_units=1026,
-    ),
-    "imagenet32": dict(
-        architecture="row_lstm", image_shape=(32, 32, 3), num_layers=12,
-        hidden_units=384, levels=256, output_units=1026,
-    ),
-    "imagenet64": dict(
-        architecture="row_lstm", image_shape=(64, 64, 3), num_layers=4,
-        hidden_units=513, levels=256, output_units=1026, residual=False,
-    ),
-}
+
+class _ClassProperty:
+    def __init__(self, getter):
+        self.getter = getter
+
+    def __get__(self, instance, owner):
+        return self.getter(owner)
 
 
-def build_pixel_rnn(
-    architecture,
-    image_shape,
-    num_layers,
-    hidden_units,
-    levels=256,
-    output_units=None,
-    residual=True,
-    skip_connections=True,
-    name=None,
-):
-    """Builds a PixelRNN or PixelCNN as a Functional `keras.Model`.
-
-    Args:
-        architecture: `"row_lstm"`, `"diagonal_bilstm"` or `"pixel_cnn"`.
-        image_shape: `(height, width, colors)`, colors 1 or 3; height and
-            width may be `None` (any size).
-        num_layers: number of residual blocks (recurrent layers, or 3x3
-            convolution blocks for PixelCNN) after the 7x7 input layer.
-        hidden_units: `h`; the residual stream has `2h` maps. Divisible by
-            the number of colours.
-        levels: number of intensity levels per colour (256 for 8-bit images,
-            2 for binary ones); the output is a `levels`-way softmax.
-        output_units: maps of the two 1x1 output layers; default `2h`.
-            Divisible by the number of colours.
-        residual: add each block's input to its output (the paper drops it
-            for ImageNet 64x64 only).
-        skip_connections: sum learnable 1x1 projections of every layer's
-            output into the output stack.
-        name: model name; default `"{architecture}"`.
-
-    Returns:
-        A `keras.Model` from images `(B, H, W, C)` with integer values
-        `0 .. levels-1` (any real dtype) to logits `(B, H, W, C, levels)`.
-
-    Example:
-
-    >>> model = build_pixel_rnn("row_lstm", (8, 8, 3), num_layers=2, hidden_units=6)
-    >>> model.compile("adam", loss=PixelRNNLoss(), metrics=[BitsPerDim()])
-    >>> model.fit(images, images, epochs=1)  # images: uint8 (N, 8, 8, 3)
-    """
+def _check_arguments(architecture, image_shape, num_layers, hidden_units, levels, output_units):
     if architecture not in ARCHITECTURES:
         raise ValueError(
             f"`architecture` must be one of {ARCHITECTURES}. "
             f"Received: architecture={architecture!r}"
         )
-    image_shape = tuple(image_shape)
-    if len(image_shape) != 3 or image_shape[-1] not in (1, 3):
+    try:
+        image_shape = tuple(None if d is None else int(d) for d in image_shape)
+    except (TypeError, ValueError):
+        image_shape = None
+    if image_shape is None or len(image_shape) != 3 or image_shape[-1] not in (1, 3):
         raise ValueError(
             "`image_shape` must be (height, width, colors) with 1 or 3 colors. "
             f"Received: image_shape={image_shape}"
@@ -132,57 +68,270 @@ def build_pixel_rnn(
                 f"`{arg}` must be divisible by the number of colours ({colors}). "
                 f"Received: {arg}={value}"
             )
-    h = hidden_units
+    return image_shape, output_units
 
-    def conv(filters, kernel_size, layer_name, mask_type="B", **kwargs):
-        return MaskedConv2D(
-            filters, kernel_size, mask_type=mask_type, color_channels=colors,
-            name=layer_name, **kwargs,
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class PixelRNN(keras.Model):
+    """A PixelRNN (or PixelCNN): a distribution over images, one sub-pixel at a time.
+
+    The model factorises an image `x` of `H x W` pixels with `C` colours in
+    raster order, and inside a pixel colour by colour (R, then G given R,
+    then B given R and G):
+
+        p(x) = prod_{i, j, c} p(x[i, j, c] | x[< (i, j)], x[i, j, < c])
+
+    Each factor is a `levels`-way softmax. Called on a batch of images, the
+    model returns all the factors' logits at once, `(B, H, W, C, levels)`;
+    its masked layers make sure the logits of `x[i, j, c]` never see it or
+    anything after it. Training maximises `log p(x)`: compile with
+    `PixelRNNLoss` and fit on `(images, images)`.
+
+    Sampling goes the other way, one sub-pixel at a time:
+
+        for i in rows, for j in columns, for c in colours:
+            logits = the model's logits at (i, j, c) given everything drawn so far
+            x[i, j, c] = draw from softmax(logits / temperature)
+
+    `sample` runs this with each layer's cached one-pixel step
+    (Ramachandran et al. 2017): per sub-pixel, only the pixel of every layer
+    that it changes is computed.
+
+    The architectures are those of the paper [1]: a 7x7 mask-A convolution,
+    `num_layers` residual blocks of Row LSTMs (section 3.1), Diagonal
+    BiLSTMs (section 3.2) or masked 3x3 convolutions (PixelCNN), learnable
+    skip connections, and two 1x1 output layers (Table 1).
+
+    References:
+        [1] A. van den Oord, N. Kalchbrenner, K. Kavukcuoglu. Pixel Recurrent
+            Neural Networks. ICML 2016.
+        [2] P. Ramachandran et al. Fast Generation for Convolutional
+            Autoregressive Models. ICLR workshop 2017.
+
+    Args:
+        architecture: `"row_lstm"`, `"diagonal_bilstm"` or `"pixel_cnn"`.
+        image_shape: `(height, width, colors)`, colors 1 or 3; height and
+            width may be `None` (any size; sampling needs them fixed).
+        num_layers: residual blocks after the 7x7 input layer.
+        hidden_units: `h`; the residual stream has `2h` maps. Divisible by
+            the number of colours.
+        levels: intensity levels per colour: 256 for 8-bit images, 2 for
+            binary ones. Defaults to 256.
+        output_units: maps of the two 1x1 output layers; default `2h`.
+            Divisible by the number of colours.
+        residual: add each block's input to its output (the paper drops it
+            for ImageNet 64x64 only). Defaults to True.
+        skip_connections: sum learnable 1x1 projections of every layer's
+            output into the output stack. Defaults to True.
+        dtype: dtype policy of the layers (e.g. `"mixed_float16"`); the
+            logits are float32 in any case. Defaults to Keras' global policy.
+        name: model name; default the architecture.
+
+    Call arguments:
+        images: `(B, H, W, C)` with integer values `0 .. levels-1`, any real
+            dtype.
+
+    Returns:
+        Logits `(B, H, W, C, levels)`.
+
+    Example:
+
+    >>> model = PixelRNN.from_preset("mnist")                  # 7-layer Diagonal BiLSTM
+    >>> model.compile("adam", loss=PixelRNNLoss(), metrics=[NatsPerImage()])
+    >>> model.fit(images, images, epochs=10)                   # binary uint8 (N, 28, 28, 1)
+    >>> nats = -model.log_prob(images)                         # (N,) nats per image
+    >>> samples = model.sample(16, seed=0)                     # uint8 (16, 28, 28, 1)
+    >>> filled = model.complete(images[:8], keep_rows=14)      # the paper's Figure 1
+    """
+
+    def __init__(
+        self,
+        architecture,
+        image_shape,
+        num_layers,
+        hidden_units,
+        levels=256,
+        output_units=None,
+        residual=True,
+        skip_connections=True,
+        dtype=None,
+        **kwargs,
+    ):
+        image_shape, outputs = _check_arguments(
+            architecture, image_shape, num_layers, hidden_units, levels, output_units
+        )
+        colors, h = image_shape[-1], hidden_units
+        policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
+
+        def conv(filters, kernel_size, name, mask_type="B", dtype=policy):
+            return MaskedConv2D(
+                filters, kernel_size, mask_type=mask_type, color_channels=colors, name=name,
+                dtype=dtype,
+            )
+
+        # === Functional graph ===
+        images = keras.Input(image_shape, name="images")
+        x = keras.layers.Rescaling(2.0 / (levels - 1), offset=-1.0, name="rescale", dtype=policy)(
+            images
+        )
+        x = conv(2 * h, 7, "input_conv", mask_type="A")(x)
+        skips = [conv(2 * h, 1, "skip_0")(x)] if skip_connections else []
+        for n in range(1, num_layers + 1):
+            block = x
+            if architecture == "row_lstm":
+                y = RowLSTM(h, color_channels=colors, name=f"block_{n}_row_lstm", dtype=policy)(x)
+            elif architecture == "diagonal_bilstm":
+                y = DiagonalBiLSTM(
+                    h, color_channels=colors, name=f"block_{n}_diagonal_bilstm", dtype=policy
+                )(x)
+            else:
+                y = keras.layers.ReLU(name=f"block_{n}_relu_1", dtype=policy)(x)
+                y = conv(h, 1, f"block_{n}_reduce")(y)
+                y = keras.layers.ReLU(name=f"block_{n}_relu_2", dtype=policy)(y)
+                y = conv(h, 3, f"block_{n}_conv")(y)
+                y = keras.layers.ReLU(name=f"block_{n}_relu_3", dtype=policy)(y)
+            y = conv(2 * h, 1, f"block_{n}_project")(y)
+            if residual:
+                x = keras.layers.Add(name=f"block_{n}_residual", dtype=policy)([block, y])
+            else:
+                x = y
+            if skip_connections:
+                skips.append(conv(2 * h, 1, f"skip_{n}")(x))
+        if skip_connections:
+            x = keras.layers.Add(name="skip_sum", dtype=policy)(skips)
+        x = keras.layers.ReLU(name="output_relu_1", dtype=policy)(x)
+        x = conv(outputs, 1, "output_conv_1")(x)
+        x = keras.layers.ReLU(name="output_relu_2", dtype=policy)(x)
+        x = conv(colors * levels, 1, "output_conv_2", dtype="float32")(x)
+        logits = ColorLogits(colors, name="logits", dtype="float32")(x)
+        kwargs.setdefault("name", architecture)
+        super().__init__(inputs=images, outputs=logits, **kwargs)
+
+        # === Config ===
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.num_layers = num_layers
+        self.hidden_units = hidden_units
+        self.levels = levels
+        self.output_units = output_units
+        self.residual = residual
+        self.skip_connections = skip_connections
+        self._policy_name = policy.name
+
+    def get_config(self):
+        return {
+            "architecture": self.architecture,
+            "image_shape": list(self.image_shape),
+            "num_layers": self.num_layers,
+            "hidden_units": self.hidden_units,
+            "levels": self.levels,
+            "output_units": self.output_units,
+            "residual": self.residual,
+            "skip_connections": self.skip_connections,
+            "dtype": self._policy_name,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # === Presets ===
+
+    @_ClassProperty
+    def presets(cls):
+        """`{name: {"description", "config"}}`: the configurations of `from_preset`."""
+        return {
+            name: {"description": DESCRIPTIONS[name], "config": dict(config)}
+            for name, config in PRESETS.items()
+        }
+
+    @classmethod
+    def from_preset(cls, preset, **overrides):
+        """Builds one of `PixelRNN.presets` by name; keyword arguments
+        (`num_layers`, `hidden_units`, `image_shape`, ...) override its
+        configuration.
+
+        Example:
+
+        >>> model = PixelRNN.from_preset("mnist")
+        >>> tiny = PixelRNN.from_preset("cifar10_row_lstm", num_layers=2, hidden_units=6)
+        """
+        return cls(**preset_config(preset, **overrides))
+
+    # === Likelihood and generation ===
+
+    def log_prob(self, images, batch_size=64):
+        """`log p(x)` in nats per image, a NumPy array `(N,)`.
+
+        Args:
+            images: integer images `(N, H, W, C)` in `[0, levels)`.
+            batch_size: images per forward pass of the compiled scorer.
+        """
+        return likelihood.log_prob(self, images, batch_size=batch_size)
+
+    def bits_per_dim(self, images, batch_size=64):
+        """Negative log-likelihood in bits per dimension, `(N,)`:
+        `-log p(x) / (H * W * C * ln 2)`."""
+        nats = -self.log_prob(images, batch_size=batch_size)
+        dims = math.prod(np.shape(images)[1:])
+        return nats / (dims * math.log(2.0))
+
+    def sample(self, num_samples, seed=None, temperature=1.0, noise=None, method="cached",
+               return_log_prob=False, progress=False):
+        """Draws `num_samples` images, uint8 `(num_samples, H, W, C)`.
+
+        Args:
+            num_samples: number of images, > 0.
+            seed: seed of the noise; the same seed gives the same images,
+                with either method.
+            temperature: > 0; below 1 sharpens the distributions, above 1
+                flattens them.
+            noise: instead of `seed`, the uniform noise `(N, H, W, C)` in
+                `[0, 1)` itself.
+            method: `"cached"` (default, fast) or `"naive"` (one forward
+                pass per sub-pixel; the reference).
+            return_log_prob: also return `log p(x)` of each image in nats.
+            progress: show a progress bar, a step per row.
+        """
+        return sampling.sample(
+            self, num_samples, seed=seed, temperature=temperature, method=method, noise=noise,
+            return_log_prob=return_log_prob, progress=progress,
         )
 
-    # The functional graph.
-    images = keras.Input(image_shape, name="images")
-    x = keras.layers.Rescaling(2.0 / (levels - 1), offset=-1.0, name="rescale")(images)
-    x = conv(2 * h, 7, "input_conv", mask_type="A")(x)
-    skips = [conv(2 * h, 1, "skip_0")(x)] if skip_connections else []
-    for n in range(1, num_layers + 1):
-        block = x
-        if architecture == "row_lstm":
-            y = RowLSTM(h, color_channels=colors, name=f"block_{n}_row_lstm")(x)
-        elif architecture == "diagonal_bilstm":
-            y = DiagonalBiLSTM(h, color_channels=colors, name=f"block_{n}_diagonal_bilstm")(x)
-        else:
-            y = keras.layers.ReLU(name=f"block_{n}_relu_1")(x)
-            y = conv(h, 1, f"block_{n}_reduce")(y)
-            y = keras.layers.ReLU(name=f"block_{n}_relu_2")(y)
-            y = conv(h, 3, f"block_{n}_conv")(y)
-            y = keras.layers.ReLU(name=f"block_{n}_relu_3")(y)
-        y = conv(2 * h, 1, f"block_{n}_project")(y)
-        x = keras.layers.Add(name=f"block_{n}_residual")([block, y]) if residual else y
-        if skip_connections:
-            skips.append(conv(2 * h, 1, f"skip_{n}")(x))
-    if skip_connections:
-        x = keras.layers.Add(name="skip_sum")(skips)
-    x = keras.layers.ReLU(name="output_relu_1")(x)
-    x = conv(output_units, 1, "output_conv_1")(x)
-    x = keras.layers.ReLU(name="output_relu_2")(x)
-    x = conv(colors * levels, 1, "output_conv_2", dtype="float32")(x)
-    logits = ColorLogits(colors, name="logits", dtype="float32")(x)
-    return keras.Model(images, logits, name=name or architecture)
+    def complete(self, images, keep_rows=None, known=None, seed=None, temperature=1.0,
+                 method="cached", progress=False):
+        """Keeps some sub-pixels of `images` and draws the rest (Figure 1 of the paper).
+
+        Args:
+            images: integer images `(N, H, W, C)` in `[0, levels)`.
+            keep_rows: keep the top `keep_rows` rows (0 .. H).
+            known: or a bool mask `(N, H, W, C)` (or broadcastable) of the
+                sub-pixels to keep; combined with `keep_rows` when both are
+                given.
+            seed, temperature, method, progress: as in `sample`.
+
+        Returns:
+            uint8 images `(N, H, W, C)`: the kept sub-pixels as given, the
+            others drawn given everything before them.
+        """
+        return sampling.complete(
+            self, images, keep_rows=keep_rows, known=known, seed=seed, temperature=temperature,
+            method=method, progress=progress,
+        )
+
+
+def build_pixel_rnn(architecture, image_shape, num_layers, hidden_units, levels=256,
+                    output_units=None, residual=True, skip_connections=True, name=None):
+    """`PixelRNN(...)` under the name of the first release (same arguments)."""
+    return PixelRNN(
+        architecture, image_shape, num_layers, hidden_units, levels=levels,
+        output_units=output_units, residual=residual, skip_connections=skip_connections,
+        name=name or architecture,
+    )
 
 
 def build_preset(preset, **overrides):
-    """Builds one of `PRESETS` by name; keyword arguments override its sizes.
-
-    `"mnist"` is the paper's binarized-MNIST Diagonal BiLSTM (7 layers,
-    h=16); `"mnist_row_lstm"` and `"mnist_pixel_cnn"` are its counterparts;
-    `"small"` is a 2-layer version for quick runs; `"cifar10_*"`,
-    `"imagenet32"` and `"imagenet64"` are the paper's natural-image models.
-    """
-    if preset not in PRESETS:
-        raise ValueError(
-            f"`preset` must be one of {sorted(PRESETS)}. Received: preset={preset!r}"
-        )
-    config = dict(PRESETS[preset], **overrides)
-    config.setdefault("name", preset)
-    return build_pixel_rnn(**config)
+    """`PixelRNN.from_preset(preset, **overrides)` under the name of the first release."""
+    return PixelRNN.from_preset(preset, **overrides)

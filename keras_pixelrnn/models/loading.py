@@ -1,0 +1,34 @@
+"""Loading a PixelRNN saved as a `.keras` file, with errors that say what is wrong."""
+
+import os
+
+
+def load_pixelrnn(path):
+    """Loads a PixelRNN `.keras` file; `ValueError` for anything else.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a loadable Keras model, or not a PixelRNN (a model
+            from images `(B, H, W, C)` to logits `(B, H, W, C, levels)`).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--model {path!r}: no such file")
+    import keras
+
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as error:  # a corrupt or foreign file
+        raise ValueError(f"--model {path!r} is not a loadable Keras model: {error}") from None
+    inputs = getattr(model, "input_shape", None)
+    outputs = getattr(model, "output_shape", None)
+    if (
+        not isinstance(inputs, tuple) or len(inputs) != 4
+        or not isinstance(outputs, tuple) or len(outputs) != 5
+        or tuple(outputs[1:4]) != tuple(inputs[1:4])
+    ):
+        raise ValueError(
+            f"--model {path!r} is not a PixelRNN model (it must map images "
+            "(batch, H, W, C) to logits (batch, H, W, C, levels)); got input "
+            f"{inputs} and output {outputs}"
+        )
+    return model
