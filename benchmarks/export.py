@@ -3,7 +3,7 @@
     python benchmarks/export.py [--quick] [--models mnist,rgb]
 
 For each model (the paper's `mnist` preset, a small RGB Row LSTM) it exports
-the SavedModel (keras_pixelrnn.serving.export.write_saved_model, loaded back with
+the SavedModel (keras_pixelrnn.serving.write_saved_model, loaded back with
 tf.saved_model.load) and converts the ONNX models (write_onnx, checked
 against Keras), then times, interleaved round by round so that load from
 other processes hits every contender alike, and prints medians:
@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_pixelrnn.serving import export  # noqa: E402
+from keras_pixelrnn import serving as export  # noqa: E402
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn, build_preset  # noqa: E402
 from keras_pixelrnn.generation.sampling import generate, sampler  # noqa: E402
 

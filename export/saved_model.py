@@ -1,16 +1,15 @@
 """Writes a PixelRNN .keras model as a TF Serving SavedModel: BASE/NAME/<version>/.
 
     python export/saved_model.py --model model.keras --out serving/pixelrnn [--version N] [--overwrite]
+        [--batch-chains N] [--single-threaded-sampler]
 
-Signatures: log_prob (= serving_default), logits, sample. See keras_pixelrnn/serving/export.py.
+The same as `keras-pixelrnn export saved-model ...` (keras_pixelrnn/cli/export.py), with the
+installed keras_pixelrnn. Signatures: log_prob (= serving_default), logits, sample.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from keras_pixelrnn.serving.export import saved_model_main  # noqa: E402
+from keras_pixelrnn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(saved_model_main())
+    sys.exit(main(["export", "saved-model", *sys.argv[1:]]))

@@ -1,1 +1,46 @@
-"""Serving a PixelRNN: TF Serving SavedModels and checked ONNX models."""
+"""Serving a PixelRNN: TF Serving SavedModels and checked ONNX models.
+
+* `signatures`: the signature functions (`log_prob`, `logits`, `sample`) and
+  the checks on their inputs; device-neutral by default.
+* `saved_model`: the TF Serving layout `base/<version>/`, written then renamed.
+* `onnx_export`: tf2onnx conversion, checked against Keras before it is written.
+
+The commands: `keras-pixelrnn export saved-model` and `keras-pixelrnn export onnx`.
+"""
+
+from keras_pixelrnn.serving.onnx_export import (
+    LOG_PROB_ATOL,
+    ONNX_OP_HANDLERS,
+    OPSET,
+    ConversionError,
+    check_onnx,
+    convert_to_onnx,
+    onnx_session_options,
+    write_onnx,
+)
+from keras_pixelrnn.serving.saved_model import next_version, write_saved_model
+from keras_pixelrnn.serving.signatures import (
+    SIGNATURES,
+    SINGLE_THREADED_EXECUTOR,
+    image_spec,
+    serving_functions,
+    signature_names,
+)
+
+__all__ = [
+    "LOG_PROB_ATOL",
+    "ONNX_OP_HANDLERS",
+    "OPSET",
+    "SIGNATURES",
+    "SINGLE_THREADED_EXECUTOR",
+    "ConversionError",
+    "check_onnx",
+    "convert_to_onnx",
+    "image_spec",
+    "next_version",
+    "onnx_session_options",
+    "serving_functions",
+    "signature_names",
+    "write_onnx",
+    "write_saved_model",
+]

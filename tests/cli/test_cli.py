@@ -122,3 +122,34 @@ def test_train_on_an_empty_folder_fails_cleanly(tmp_path, capsys):
     assert code == 2
     assert "empty" in capsys.readouterr().err.lower()
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_export_commands_are_wired(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "saved-model" in out and "onnx" in out
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "saved-model", "--help"])
+    out = capsys.readouterr().out
+    assert "--batch-chains" in out and "--single-threaded-sampler" in out and "--overwrite" in out
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "onnx", "--help"])
+    out = capsys.readouterr().out
+    assert "--batch-chains" in out and "--opset" in out and "--single-threaded-sampler" not in out
+
+
+@pytest.mark.parametrize("target", ["saved-model", "onnx"])
+def test_export_rejects_bad_input_with_exit_code_2(tmp_path, capsys, target):
+    out = str(tmp_path / "out")
+    code = cli.main(["export", target, "--model", str(tmp_path / "nope.keras"), "--out", out])
+    assert code == 2 and "no such file" in capsys.readouterr().err
+    model = str(tmp_path / "m.keras")
+    build_pixel_rnn("pixel_cnn", (4, 5, 1), 1, 2, levels=2).save(model)
+    code = cli.main(["export", target, "--model", model, "--out", out, "--batch-chains", "0"])
+    assert code == 2 and "--batch-chains must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse: not a number
+        cli.main(["export", target, "--model", model, "--out", out, "--batch-chains", "two"])
+    assert exit_info.value.code == 2
+    assert not os.path.exists(out)

@@ -1,4 +1,4 @@
-"""Exports (keras_pixelrnn.serving.export, export/*.py) compared numerically with Keras.
+"""Exports (keras_pixelrnn.serving, `keras-pixelrnn export`, export/*.py) compared numerically with Keras.
 
 Tiny models (6x5 images, one layer, random weights); every expensive artifact
 is made once per module: the six SavedModels, one fresh Python process that
@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_pixelrnn.serving import export
+from keras_pixelrnn import serving
+from keras_pixelrnn.serving import onnx_export
 from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
 from keras_pixelrnn.generation.sampling import generate
@@ -29,15 +30,18 @@ CASES = {
     for kind, shape, levels in (("grey", (6, 5, 1), 2), ("rgb", (6, 5, 3), 8))
 }
 BATCH_SIZES = (1, 4)
+SCRIPTS = ("export/saved_model.py", "export/onnx_model.py")
 
 
 def _env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=ROOT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("PYTHONPATH", None)  # the installed package, as a user has it
+    return env
 
 
-def _run(args, **kwargs):
+def _run(args, cwd, **kwargs):
     return subprocess.run(
-        [sys.executable] + args, capture_output=True, text=True, env=_env(), cwd=ROOT,
+        [sys.executable] + args, capture_output=True, text=True, env=_env(), cwd=cwd,
         timeout=300, **kwargs,
     )
 
@@ -77,7 +81,7 @@ def models(workdir):
 def saved_models(models, workdir):
     """name -> SavedModel version folder, exported in this process."""
     return {
-        name: export.write_saved_model(model, str(workdir / "serving" / name))
+        name: serving.write_saved_model(model, str(workdir / "serving" / name))
         for name, (model, _, _) in models.items()
     }
 
@@ -201,10 +205,10 @@ def onnx_session(models):
     def get(name, signature):
         if (name, signature) not in cache:
             model = models[name][0]
-            function = export.serving_functions(model, checks=False, executor=None)[signature]
-            proto = export.convert_to_onnx(function)
+            function = serving.serving_functions(model, checks=False, executor=None)[signature]
+            proto = serving.convert_to_onnx(function)
             session = ort.InferenceSession(
-                proto.SerializeToString(), export.onnx_session_options(),
+                proto.SerializeToString(), serving.onnx_session_options(),
                 providers=["CPUExecutionProvider"],
             )
             cache[name, signature] = session, proto
@@ -220,7 +224,7 @@ def test_onnx_log_prob_matches_keras(models, onnx_session, name):
     session, proto = onnx_session(name, "log_prob")
     assert [i.name for i in session.get_inputs()] == ["images"]
     assert sorted(o.name for o in session.get_outputs()) == ["bits_per_dim", "log_prob"]
-    assert proto.opset_import[0].version == export.OPSET
+    assert proto.opset_import[0].version == serving.OPSET
     dims = np.prod(model.input_shape[1:])
     for batch in BATCH_SIZES:
         images = inputs[f"images_{batch}"]
@@ -273,8 +277,8 @@ def test_convert_fails_loudly_on_an_unsupported_op():
         lambda x: {"y": tf.math.log1p(x)},
         input_signature=[tf.TensorSpec((None, 3), tf.float32, name="x")],
     )
-    with pytest.raises(export.ConversionError, match="(?i)log1p|unsupported|convert"):
-        export.convert_to_onnx(fn)
+    with pytest.raises(serving.ConversionError, match="(?i)log1p|unsupported|convert"):
+        serving.convert_to_onnx(fn)
 
 
 @pytest.mark.slow
@@ -283,11 +287,13 @@ def test_write_onnx_checks_against_keras_before_writing(models, workdir, monkeyp
     other, _, _ = models["row_lstm-grey"]
     out = workdir / "checked.onnx"
     # A converter that hands back another model's graph: the parity check must catch it.
-    real = export.convert_to_onnx
-    wrong = export.serving_functions(other, checks=False, executor=None)["log_prob"]
-    monkeypatch.setattr(export, "convert_to_onnx", lambda fn, opset=export.OPSET: real(wrong, opset))
-    with pytest.raises(export.ConversionError, match="differs from Keras"):
-        export.write_onnx(model, str(out), "log_prob")
+    real = onnx_export.convert_to_onnx
+    wrong = serving.serving_functions(other, checks=False, executor=None)["log_prob"]
+    monkeypatch.setattr(
+        onnx_export, "convert_to_onnx", lambda fn, opset=serving.OPSET: real(wrong, opset)
+    )
+    with pytest.raises(serving.ConversionError, match="differs from Keras"):
+        serving.write_onnx(model, str(out), "log_prob")
     assert not out.exists()
     assert not [p for p in os.listdir(workdir) if ".tmp-" in p]
 
@@ -335,13 +341,95 @@ def test_size_is_checked_inside_the_graph(models, signature):
     """Where nothing enforces the TensorSpec (a server feeding the graph), the
     graph itself rejects a wrong image size."""
     model, _, _ = models["row_lstm-grey"]
-    fn = export.serving_functions(model)[signature]
+    fn = serving.serving_functions(model)[signature]
     dtype = fn.input_signature[0].dtype
     loose = tf.function(
         fn.python_function, input_signature=[tf.TensorSpec((None,) * 4, dtype)], autograph=False
     )
     with pytest.raises(tf.errors.InvalidArgumentError, match="must have shape"):
         loose(tf.zeros((1, 7, 5, 1), dtype))
+
+
+# Device-neutral graphs ---------------------------------------------------------------------------
+
+
+def _batch_splits(graph):
+    """Split ops along axis 0 in `graph` (not in its loops): a Row LSTM that
+    runs its batch as more than one chain splits the batch before its loop."""
+    count = 0
+    for op in graph.get_operations():
+        if op.type in ("Split", "SplitV"):
+            axis = op.inputs[0] if op.type == "Split" else op.inputs[2]
+            count += int(tf.get_static_value(axis) == 0)
+    return count
+
+
+def _pb(folder):
+    with open(os.path.join(folder, "saved_model.pb"), "rb") as f:
+        return f.read()
+
+
+def test_signatures_run_one_batch_chain_unless_asked(models):
+    """On a CPU-only machine a Row LSTM traced here runs 2 chains; an export
+    runs 1 whatever machine traced it, 2 only when asked."""
+    model, _, _ = models["row_lstm-grey"]
+    for name in ("log_prob", "logits"):
+        one = serving.serving_functions(model)[name].get_concrete_function().graph
+        assert _batch_splits(one) == 0, name
+        two = serving.serving_functions(model, batch_chains=2)[name].get_concrete_function().graph
+        assert _batch_splits(two) == 1, name
+    with pytest.raises(ValueError, match="positive integer"):
+        serving.serving_functions(model, batch_chains=0)
+
+
+@pytest.mark.slow
+def test_default_saved_model_is_device_neutral(saved_models):
+    """No executor stored (TensorFlow's default runs anywhere) and one batch chain."""
+    for name, folder in saved_models.items():
+        assert b"SINGLE_THREADED_EXECUTOR" not in _pb(folder), name
+    loaded = tf.saved_model.load(saved_models["row_lstm-grey"])
+    for name in ("log_prob", "logits"):
+        (function,) = getattr(loaded, name).concrete_functions
+        assert _batch_splits(function.graph) == 0, name
+
+
+@pytest.mark.slow
+def test_onnx_log_prob_runs_one_batch_chain(onnx_session):
+    _, proto = onnx_session("row_lstm-grey", "log_prob")
+    splits = [
+        node for node in proto.graph.node if node.op_type == "Split"
+        and any(a.name == "axis" and a.i == 0 for a in node.attribute)
+    ]
+    assert not splits
+
+
+@pytest.mark.slow
+def test_saved_model_script_options_for_a_cpu_server(models, workdir, monkeypatch, capsys):
+    """--single-threaded-sampler stores the executor; --batch-chains 2 splits the batch."""
+    model, path, inputs = models["row_lstm-grey"]
+    base = str(workdir / "cpu_server" / "grey")
+    args = ["--model", path, "--out", base, "--single-threaded-sampler", "--batch-chains", "2"]
+    code, out, err = _script("export/saved_model.py", args, monkeypatch, capsys)
+    assert code == 0, err
+    folder = os.path.join(base, "1")
+    assert b"SINGLE_THREADED_EXECUTOR" in _pb(folder)
+    loaded = tf.saved_model.load(folder)
+    (function,) = loaded.log_prob.concrete_functions
+    assert _batch_splits(function.graph) == 1
+    images, noise = inputs["images_4"], inputs["noise_4"]
+    got = loaded.signatures["log_prob"](images=tf.constant(images))["log_prob"]
+    np.testing.assert_allclose(got, log_prob(model, images), atol=1e-4, rtol=0)
+    sampled = loaded.signatures["sample"](noise=tf.constant(noise))["images"]
+    np.testing.assert_array_equal(sampled, generate(model, noise, method="cached"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_scripts_reject_a_bad_batch_chains(workdir, script, monkeypatch, capsys):
+    out = str(workdir / "rejected_chains" / "out")
+    args = ["--model", str(workdir / "nope.keras"), "--out", out, "--batch-chains", "0"]
+    code, _, err = _script(script, args, monkeypatch, capsys)
+    assert code == 2 and "--batch-chains must be a positive integer" in err
+    assert not os.path.exists(out)
 
 
 # Layout and scripts -------------------------------------------------------------------------------
@@ -352,19 +440,19 @@ def test_version_folders_and_overwrite(models, workdir):
     model, _, inputs = models["pixel_cnn-grey"]
     other, _, _ = models["row_lstm-grey"]
     base = str(workdir / "layout" / "pixelrnn")
-    assert export.write_saved_model(model, base) == os.path.join(base, "1")
-    assert export.write_saved_model(model, base) == os.path.join(base, "2")
-    assert export.write_saved_model(model, base, version=7) == os.path.join(base, "7")
-    assert export.write_saved_model(model, base) == os.path.join(base, "8")
+    assert serving.write_saved_model(model, base) == os.path.join(base, "1")
+    assert serving.write_saved_model(model, base) == os.path.join(base, "2")
+    assert serving.write_saved_model(model, base, version=7) == os.path.join(base, "7")
+    assert serving.write_saved_model(model, base) == os.path.join(base, "8")
     assert sorted(os.listdir(base)) == ["1", "2", "7", "8"]  # no temporary folder left
     for version in ("1", "8"):
         assert os.path.isfile(os.path.join(base, version, "saved_model.pb"))
     with pytest.raises(FileExistsError, match="--overwrite"):
-        export.write_saved_model(other, base, version=2)
+        serving.write_saved_model(other, base, version=2)
     images = tf.constant(inputs["images_4"])
     before = tf.saved_model.load(os.path.join(base, "2")).signatures["log_prob"](images=images)
     np.testing.assert_allclose(before["log_prob"], log_prob(model, inputs["images_4"]), atol=1e-4)
-    export.write_saved_model(other, base, version=2, overwrite=True)
+    serving.write_saved_model(other, base, version=2, overwrite=True)
     after = tf.saved_model.load(os.path.join(base, "2")).signatures["log_prob"](images=images)
     np.testing.assert_allclose(after["log_prob"], log_prob(other, inputs["images_4"]), atol=1e-4)
     assert sorted(os.listdir(base)) == ["1", "2", "7", "8"]
@@ -384,14 +472,16 @@ def _script(script, args, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_scripts_end_to_end(models, workdir):
-    """Both scripts in a new process, as a user runs them."""
+    """Both scripts in a new process, as a user runs them (from another folder)."""
     model, path, inputs = models["diagonal_bilstm-rgb"]
     base = str(workdir / "scripts" / "rgb")
-    done = _run(["export/saved_model.py", "--model", path, "--out", base])
+    done = _run([os.path.join(ROOT, "export", "saved_model.py"), "--model", path, "--out", base],
+                cwd=str(workdir))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "wrote" in done.stdout and os.listdir(base) == ["1"]
     out = str(workdir / "scripts" / "rgb.onnx")
-    done = _run(["export/onnx.py", "--model", path, "--out", out, "--signature", "log_prob"])
+    done = _run([os.path.join(ROOT, "export", "onnx_model.py"), "--model", path, "--out", out,
+                 "--signature", "log_prob"], cwd=str(workdir))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ONNX Runtime == Keras" in done.stdout
     import onnxruntime as ort
@@ -426,7 +516,7 @@ def test_saved_model_script_never_replaces_a_version_without_overwrite(
     assert code != 0 and "positive integer" in err
 
 
-@pytest.mark.parametrize("script", ["export/saved_model.py", "export/onnx.py"])
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_scripts_reject_a_missing_file_and_a_foreign_model(workdir, script, monkeypatch, capsys):
     out = str(workdir / "rejected" / "out")
 

@@ -1,0 +1,68 @@
+"""`keras-pixelrnn evaluate`: the negative log-likelihood of a data set.
+
+    keras-pixelrnn evaluate --model runs/small/model.keras --dataset mnist_5k --json
+"""
+
+import json
+import math
+
+from keras_pixelrnn.cli.common import binarize_for, load_model
+
+
+def register(commands):
+    p = commands.add_parser("evaluate", help="negative log-likelihood of a data set")
+    p.add_argument("--model", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", default=None)
+    p.add_argument("--binarize", action="store_true")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0, help="seed of the binarization")
+    p.add_argument("--json", action="store_true", help="print a JSON object on the last line")
+    p.set_defaults(run=evaluate)
+
+
+def evaluate(args):
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_pixelrnn import data
+    from keras_pixelrnn.models.likelihood import log_prob_from_logits, model_levels
+
+    model = load_model(args.model)
+    shape, levels = tuple(model.input_shape[1:]), model_levels(model)
+    if args.split:
+        split = args.split
+    elif args.dataset in data.DATASETS:
+        split = "validation" if args.dataset == "mnist_5k" else "test"
+    else:
+        split = "train"  # a file or folder is one split: all its images
+    ds = data.make_dataset(
+        args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
+        levels=levels, binarize=binarize_for(levels, args), shuffle=False, seed=args.seed,
+        limit=args.limit,
+    )
+    score = tf.function(lambda x: log_prob_from_logits(model(tf.cast(x, tf.float32)), x))
+    nats = np.concatenate([-score(batch).numpy() for batch in ds])
+    if nats.size == 0:
+        raise SystemExit(f"error: --dataset {args.dataset!r} split {split!r} holds no images")
+    dims = int(np.prod(shape))
+    mean = float(nats.mean())
+    stderr = float(nats.std(ddof=1) / math.sqrt(len(nats))) if len(nats) > 1 else 0.0
+    result = {
+        "nats_per_image": mean,
+        "nats_per_image_stderr": stderr,
+        "bits_per_dim": mean / (dims * math.log(2.0)),
+        "bits_per_dim_stderr": stderr / (dims * math.log(2.0)),
+        "num_images": int(len(nats)),
+        "dataset": args.dataset,
+        "split": split,
+    }
+    print(
+        f"{args.dataset} [{split}], {len(nats)} images: "
+        f"{mean:.2f} ± {stderr:.2f} nats/image, "
+        f"{result['bits_per_dim']:.4f} ± {result['bits_per_dim_stderr']:.4f} bits/dim"
+    )
+    if args.json:
+        print(json.dumps(result))
+    return 0

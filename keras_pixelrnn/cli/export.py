@@ -1,0 +1,135 @@
+"""`keras-pixelrnn export saved-model` and `keras-pixelrnn export onnx`.
+
+    keras-pixelrnn export saved-model --model M.keras --out BASE/NAME [--version N] [--overwrite]
+        [--batch-chains N] [--single-threaded-sampler]
+    keras-pixelrnn export onnx --model M.keras --out F.onnx --signature log_prob|logits|sample
+        [--opset N] [--batch-chains N]
+
+Bad input (a missing or foreign model, an existing version, a bad number, a
+conversion that fails its checks) prints `error: ...` and exits with 2.
+
+The graphs are device-neutral unless asked otherwise (see
+`keras_pixelrnn.serving.signatures`): one batch chain in the recurrent layers
+and TensorFlow's default executor for `sample`, which suit any server.
+`--batch-chains 2` and `--single-threaded-sampler` are faster on a server
+with only a CPU (2 or more cores) and are stored in the exported graph.
+"""
+
+import os
+import sys
+
+
+def quiet():
+    """TensorFlow's C++ logging off unless asked for (before TF is imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _bad_count(args):
+    for option, value in (("--version", getattr(args, "version", None)),
+                          ("--batch-chains", args.batch_chains)):
+        if value is not None and value < 1:
+            return f"{option} must be a positive integer, got {value}"
+    return None
+
+
+def _add_batch_chains(parser):
+    parser.add_argument(
+        "--batch-chains", type=int, default=1, metavar="N",
+        help="batch chains of the recurrent layers in the graph (default 1, portable; "
+        "2 is faster on a CPU-only server with 2 or more cores)",
+    )
+
+
+def register(commands):
+    from keras_pixelrnn.serving.onnx_export import OPSET
+    from keras_pixelrnn.serving.signatures import SIGNATURES
+
+    p = commands.add_parser(
+        "export", help="write a TF Serving SavedModel or a checked ONNX model",
+        description="Exports a PixelRNN .keras model for serving.",
+    )
+    targets = p.add_subparsers(dest="target", required=True, metavar="{saved-model,onnx}")
+
+    s = targets.add_parser(
+        "saved-model", help="a TF Serving SavedModel BASE/NAME/<version>/",
+        description="Writes a PixelRNN .keras model as a TF Serving SavedModel "
+        "BASE/NAME/<version>/ with the signatures log_prob (serving_default), logits and sample.",
+    )
+    s.add_argument("--model", required=True, help="a PixelRNN .keras file")
+    s.add_argument("--out", required=True, help="the model folder BASE/NAME")
+    s.add_argument("--version", type=int, help="version number (default: next free)")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    s.add_argument(
+        "--single-threaded-sampler", action="store_true",
+        help="store TensorFlow's SINGLE_THREADED_EXECUTOR in the sample signature: "
+        "fastest on a CPU-only server (default: TensorFlow's default executor, portable)",
+    )
+    _add_batch_chains(s)
+    s.set_defaults(run=saved_model)
+
+    o = targets.add_parser(
+        "onnx", help="one signature as an ONNX model, checked against Keras",
+        description="Converts one signature of a PixelRNN .keras model to ONNX (tf2onnx), "
+        "checks it with onnx.checker and against Keras in ONNX Runtime, then writes it.",
+    )
+    o.add_argument("--model", required=True, help="a PixelRNN .keras file")
+    o.add_argument("--out", required=True, help="the .onnx file to write")
+    o.add_argument("--signature", default="log_prob", choices=SIGNATURES)
+    o.add_argument("--opset", type=int, default=OPSET)
+    _add_batch_chains(o)
+    o.set_defaults(run=onnx)
+
+
+def saved_model(args):
+    from keras_pixelrnn.models.loading import load_pixelrnn
+    from keras_pixelrnn.serving.saved_model import write_saved_model
+    from keras_pixelrnn.serving.signatures import (
+        SINGLE_THREADED_EXECUTOR,
+        image_spec,
+        signature_names,
+    )
+
+    problem = _bad_count(args)
+    if problem:
+        return _fail(problem)
+    executor = SINGLE_THREADED_EXECUTOR if args.single_threaded_sampler else None
+    try:
+        model = load_pixelrnn(args.model)
+        path = write_saved_model(
+            model, args.out, args.version, args.overwrite, sample_executor=executor,
+            batch_chains=args.batch_chains,
+        )
+    except (OSError, ValueError) as error:
+        return _fail(error)
+    shape, levels = image_spec(model)
+    names = ", ".join(signature_names(model))
+    print(
+        f"wrote {path}  (images {shape}, {levels} levels; signatures {names}, "
+        "serving_default=log_prob)"
+    )
+    return 0
+
+
+def onnx(args):
+    from keras_pixelrnn.models.loading import load_pixelrnn
+    from keras_pixelrnn.serving.onnx_export import ConversionError, write_onnx
+
+    problem = _bad_count(args)
+    if problem:
+        return _fail(problem)
+    try:
+        model = load_pixelrnn(args.model)
+        worst = write_onnx(model, args.out, args.signature, args.opset, args.batch_chains)
+    except (OSError, ValueError, ConversionError) as error:
+        return _fail(error)
+    detail = "identical samples" if args.signature == "sample" else f"max |diff| {worst:.2g}"
+    print(
+        f"wrote {args.out}  ({args.signature}, opset {args.opset}; "
+        f"ONNX Runtime == Keras, {detail})"
+    )
+    return 0

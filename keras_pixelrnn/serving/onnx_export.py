@@ -1,0 +1,251 @@
+"""A PixelRNN signature as a checked ONNX model (tf2onnx).
+
+`write_onnx` converts `log_prob`, `logits` or `sample` (see
+`keras_pixelrnn.serving.signatures`) with tf2onnx (opset 17), and trusts
+nothing it cannot check: tf2onnx only *logs* an unsupported op and writes an
+invalid file, so any logged conversion error fails, the model must pass
+`onnx.checker.check_model(full_check=True)`, and ONNX Runtime must agree
+with Keras (log_prob within 1e-4 nats plus 1e-6 relative, identical
+samples) before the file is renamed into place. ONNX has no assertions: ONNX
+Runtime checks the input's dtype, rank and fixed sizes; an image value
+`>= levels` fails in its GatherND bounds check ("invalid index"); noise
+outside `[0, 1)` is drawn from without complaint (check it in the client).
+
+Two custom op handlers (`ONNX_OP_HANDLERS`) make the graph lean: 1x1
+convolutions become MatMuls, reverses become Slices.
+
+The graph is device-neutral by default: one batch chain in the recurrent
+layers (`batch_chains=1`), whatever machine converts it; the sampler's graph
+carries no TensorFlow executor (ONNX has none).
+
+    keras-pixelrnn export onnx --model model.keras --out model.onnx --signature log_prob
+"""
+
+import io
+import logging
+import math
+
+import numpy as np
+
+from keras_pixelrnn.serving.signatures import image_spec, serving_functions
+
+OPSET = 17
+LOG_PROB_ATOL = 1e-4  # nats per image; ONNX Runtime vs Keras
+
+
+class ConversionError(RuntimeError):
+    """tf2onnx, the ONNX checker or ONNX Runtime rejected an export."""
+
+
+def _conv2d_as_matmul(ctx, node, name, args):
+    """tf2onnx handler: a 1x1 NHWC `Conv2D` becomes a MatMul over channels.
+
+    tf2onnx turns every Conv2D into an NCHW Conv between two Transposes; the
+    transposes of a PixelRNN's many 1x1 convolutions (input-to-state,
+    projections, skips, outputs) cannot all cancel around the recurrences,
+    and moving whole feature maps costs more than the convolutions.
+    """
+    from tf2onnx import utils
+    from tf2onnx.onnx_opset.nn import ConvOp
+
+    def text(attr, default):
+        value = node.get_attr_value(attr, default)
+        return value.decode() if isinstance(value, bytes) else value
+
+    kernel = ctx.get_shape(node.input[1])
+    ones = [1, 1, 1, 1]
+    if (
+        kernel is not None and len(kernel) == 4 and kernel[:2] == [1, 1] and -1 not in kernel
+        and list(node.get_attr_value("strides", ones)) == ones
+        and list(node.get_attr_value("dilations", ones)) == ones
+        and text("padding", "") in ("SAME", "VALID")
+        and text("data_format", "NHWC") == "NHWC"
+    ):
+        shape = ctx.make_const(
+            utils.make_name(f"{name}_kernel_shape"), np.array(kernel[2:], np.int64)
+        )
+        matrix = ctx.make_node("Reshape", [node.input[1], shape.output[0]])
+        ctx.replace_input(node, node.input[1], matrix.output[0], 1)
+        bias = node.input[2] if len(node.input) > 2 else None  # a fused BiasAdd
+        if bias is not None:
+            ctx.remove_input(node, bias, 2)
+        node.attr.clear()
+        node.type = "MatMul"
+        if bias is not None:
+            output = node.output[0]
+            add = ctx.insert_new_node_on_output("Add", output, name=utils.make_name(f"{name}_bias"))
+            ctx.replace_inputs(add, [output, bias])
+            ctx.set_dtype(add.output[0], ctx.get_dtype(output))
+            ctx.set_shape(add.output[0], ctx.get_shape(output))
+    else:
+        ConvOp.version_13(ctx, node)
+
+
+def _reverse_as_slice(ctx, node, name, args):
+    """tf2onnx handler: `tf.reverse` as a Slice with step -1.
+
+    tf2onnx's own ReverseV2 is a ReverseSequence between two Transposes per
+    axis, and needs the input's rank, which is lost inside nested loops.
+    """
+    from tf2onnx import utils
+
+    axes = node.inputs[1].get_tensor_value(as_list=True)
+    axes = [axes] if isinstance(axes, int) else axes
+
+    def const(label, values):
+        value = np.array(values, np.int64)
+        return ctx.make_const(utils.make_name(f"{name}_{label}"), value).output[0]
+
+    n = len(axes)
+    inputs = [
+        node.input[0], const("starts", [-1] * n), const("ends", [np.iinfo(np.int64).min] * n),
+        const("axes", axes), const("steps", [-1] * n),
+    ]
+    ctx.replace_inputs(node, inputs)
+    node.attr.clear()
+    node.type = "Slice"
+
+
+ONNX_OP_HANDLERS = {"Conv2D": (_conv2d_as_matmul, []), "ReverseV2": (_reverse_as_slice, [])}
+
+
+def convert_to_onnx(function, opset=OPSET):
+    """Converts a `tf.function` with an input signature; returns the ModelProto.
+
+    Uses tf2onnx with `ONNX_OP_HANDLERS` (1x1 convolutions as MatMul,
+    reverses as Slice). Raises `ConversionError` with tf2onnx's own messages
+    when it logs an error (an unsupported op, a node it failed to convert)
+    and when the result fails `onnx.checker.check_model(full_check=True)`.
+    """
+    import onnx
+    import tf2onnx
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setLevel(logging.ERROR)
+    logger = logging.getLogger("tf2onnx")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level or logging.ERROR, logging.ERROR))
+    try:
+        proto, _ = tf2onnx.convert.from_function(
+            function, input_signature=function.input_signature, opset=opset,
+            custom_op_handlers=ONNX_OP_HANDLERS,
+        )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    errors = buffer.getvalue().strip()
+    if errors:
+        raise ConversionError(f"tf2onnx could not convert every op:\n{errors}")
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as error:
+        raise ConversionError(f"the converted model is invalid (onnx.checker): {error}") from None
+    return proto
+
+
+def onnx_session_options(spinning=False, threads=0):
+    """`onnxruntime.SessionOptions` for a PixelRNN: thread-pool spinning off.
+
+    A PixelRNN graph is mostly Loops of small ops; with spinning on (ONNX
+    Runtime's default) the pool's threads busy-wait between them. Turning it
+    off pays on a CPU shared with other processes and at batch 1; on an idle
+    CPU the defaults give more throughput for batches (see
+    `benchmarks/export.py`).
+    `threads`: intra-op threads, 0 for ONNX Runtime's choice (one per core).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def _parity_inputs(signature, shape, levels, batch, seed):
+    rng = np.random.default_rng(seed)
+    if signature == "sample":
+        return rng.random((batch,) + shape, np.float32)
+    return rng.integers(0, levels, (batch,) + shape).astype(np.uint8)
+
+
+def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
+    """Runs the ONNX model in ONNX Runtime and compares it with Keras.
+
+    `log_prob` and `bits_per_dim` within `LOG_PROB_ATOL` (plus 1e-6 relative),
+    logits within 1e-4, `sample` identical to `sampling.generate(model, noise)`
+    (the cached sampler). Returns the largest log_prob difference (0 for
+    samples); raises `ConversionError` on a mismatch.
+    """
+    import onnxruntime as ort
+
+    from keras_pixelrnn.models.likelihood import log_prob
+    from keras_pixelrnn.generation.sampling import generate
+
+    shape, levels = image_spec(model)
+    session = ort.InferenceSession(
+        proto.SerializeToString(), onnx_session_options(), providers=["CPUExecutionProvider"]
+    )
+    worst = 0.0
+    for batch in batch_sizes:
+        x = _parity_inputs(signature, shape, levels, batch, seed + batch)
+        names = [o.name for o in session.get_outputs()]
+        got = dict(zip(names, session.run(None, {session.get_inputs()[0].name: x})))
+        if signature == "sample":
+            want = generate(model, x, method="cached")
+            if got["images"].dtype != np.uint8 or not np.array_equal(got["images"], want):
+                raise ConversionError(
+                    f"ONNX Runtime samples differ from Keras at batch {batch}: "
+                    f"{int(np.sum(got['images'] != want))} of {want.size} sub-pixels"
+                )
+            continue
+        if signature == "logits":
+            want = model(x.astype(np.float32), training=False).numpy()
+            diff = float(np.max(np.abs(got["logits"] - want)))
+            if not diff <= 1e-4:
+                raise ConversionError(
+                    f"ONNX Runtime logits differ from Keras by {diff} at batch {batch}"
+                )
+            worst = max(worst, diff)
+            continue
+        want = log_prob(model, x)
+        dims = math.prod(shape)
+        for name, ref in (("log_prob", want), ("bits_per_dim", -want / (dims * math.log(2.0)))):
+            diff = float(np.max(np.abs(got[name] - ref)))
+            if not diff <= LOG_PROB_ATOL + 1e-6 * float(np.max(np.abs(ref))):
+                raise ConversionError(
+                    f"ONNX Runtime {name} differs from Keras by {diff:.3g} at batch {batch}"
+                )
+            if name == "log_prob":
+                worst = max(worst, diff)
+    return worst
+
+
+def write_onnx(model, path, signature="log_prob", opset=OPSET, batch_chains=1):
+    """Converts one signature to ONNX, checks it, and writes it to `path`.
+
+    The file is written to a temporary name next to `path` and renamed only
+    after tf2onnx logged no error, the ONNX checker passed and ONNX Runtime
+    agreed with Keras (`check_onnx`). Returns the largest log_prob
+    difference found (nats; 0 for `sample`).
+
+    `batch_chains`: batch chains of the recurrent layers in the graph; 1
+    (default) is portable, 2 is faster on a CPU with 2 or more cores (see
+    `signatures.serving_functions`).
+    """
+    import onnx
+
+    from keras_pixelrnn.utils.images import save_atomically
+
+    functions = serving_functions(model, checks=False, executor=None, batch_chains=batch_chains)
+    if signature not in functions:
+        raise ValueError(
+            f"`signature` must be one of {tuple(functions)} for this model. "
+            f"Received: signature={signature!r}"
+        )
+    proto = convert_to_onnx(functions[signature], opset)
+    worst = check_onnx(model, proto, signature)
+    save_atomically(path, lambda tmp: onnx.save(proto, tmp))
+    return worst

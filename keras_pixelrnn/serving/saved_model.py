@@ -1,0 +1,89 @@
+"""A PixelRNN as a TF Serving SavedModel: the layout `base/<version>/`.
+
+`write_saved_model` writes the signatures of `keras_pixelrnn.serving.signatures`
+(`log_prob`, `logits`, `sample`) with `serving_default` = `log_prob`, in the
+folder layout TF Serving reads: `<model_base_path>/<model_name>/<integer
+version>/`, `next_version` by default. Each version is written to a hidden
+temporary folder and renamed into place, so a server never sees half a
+version, and an existing version is never replaced without `overwrite`.
+
+The graphs are device-neutral by default (see `signatures`): one batch chain
+(`batch_chains=1`) and TensorFlow's default executor for `sample`
+(`sample_executor=None`). For a server with only a CPU,
+`sample_executor="SINGLE_THREADED_EXECUTOR"` samples 2-3x faster and
+`batch_chains=2` scores batches faster on 2 or more cores.
+
+    keras-pixelrnn export saved-model --model model.keras --out serving/pixelrnn
+"""
+
+import os
+import shutil
+
+import numpy as np
+
+from keras_pixelrnn.serving.signatures import serving_functions
+
+
+def next_version(base):
+    """1 for a new model folder, else one more than its highest version."""
+    versions = [int(n) for n in os.listdir(base) if n.isdigit()] if os.path.isdir(base) else []
+    return max(versions, default=0) + 1
+
+
+def write_saved_model(model, base, version=None, overwrite=False, sample_executor=None,
+                      batch_chains=1):
+    """Writes the TF Serving layout `base/<version>/` and returns its path.
+
+    The SavedModel is written to a hidden temporary folder in `base` (TF
+    Serving ignores names that are not integers) and renamed into place, so
+    a server never sees half a version.
+
+    Args:
+        model: a PixelRNN `keras.Model`.
+        base: the model's folder, `<model_base_path>/<model_name>`.
+        version: positive integer; default `next_version(base)`.
+        overwrite: replace an existing `base/<version>`; without it an
+            existing version is never touched (`FileExistsError`).
+        sample_executor: executor stored in the `sample` signature; `None`
+            (default, portable) or `"SINGLE_THREADED_EXECUTOR"` (fastest on a
+            CPU-only server). See `signatures.serving_functions`.
+        batch_chains: batch chains of the recurrent layers; 1 (default) is
+            portable. See `signatures.serving_functions`.
+    """
+    import keras
+
+    if version is None:
+        version = next_version(base)
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
+        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    final = os.path.join(base, str(int(version)))
+    if os.path.exists(final) and not overwrite:
+        raise FileExistsError(
+            f"{final} exists: version {version} is already exported. "
+            "Pass --overwrite to replace it, or leave out --version for the next one."
+        )
+    functions = serving_functions(model, executor=sample_executor, batch_chains=batch_chains)
+    os.makedirs(base, exist_ok=True)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, function in functions.items():
+        function.get_concrete_function()
+        archive.add_endpoint(name, function)
+    tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        archive.write_out(tmp, verbose=False)
+        if os.path.exists(final):  # overwrite
+            old = os.path.join(base, f".old-{version}-{os.getpid()}")
+            os.rename(final, old)
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                os.rename(old, final)
+                raise
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, final)  # fails (never replaces) if a version appeared meanwhile
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
