@@ -17,14 +17,24 @@ except ImportError as _error:
         'its CPU or GPU build: pip install "keras-pixelrnn[cpu]" (or "keras-pixelrnn[gpu]").'
     ) from _error
 
+
+def _wrong_backend(backend):
+    return ImportError(
+        "keras_pixelrnn needs the TensorFlow backend of Keras (its layers run tf.while_loop "
+        f"recurrences); the backend is {backend!r}. Set KERAS_BACKEND=tensorflow, or "
+        '"backend": "tensorflow" in ~/.keras/keras.json.'
+    )
+
+
+# Checked before Keras is imported: importing Keras with another backend may
+# fail on that backend's own missing package first.
+if _os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    raise _wrong_backend(_os.environ["KERAS_BACKEND"])
+
 import keras as _keras  # noqa: E402
 
 if _keras.backend.backend() != "tensorflow":
-    raise ImportError(
-        "keras_pixelrnn needs the TensorFlow backend of Keras (its layers run tf.while_loop "
-        f"recurrences); the backend is {_keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow "
-        f"(now {_os.environ.get('KERAS_BACKEND')!r}) or the backend in ~/.keras/keras.json."
-    )
+    raise _wrong_backend(_keras.backend.backend())
 
 from keras_pixelrnn.analysis.receptive_field import receptive_field  # noqa: E402
 from keras_pixelrnn.layers.color_logits import ColorLogits  # noqa: E402

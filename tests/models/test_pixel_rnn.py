@@ -149,3 +149,123 @@ def test_bad_builder_arguments(kwargs, match):
 def test_unknown_preset():
     with pytest.raises(ValueError, match="preset='cifar100'"):
         build_preset("cifar100")
+
+
+# The PixelRNN model object.
+
+from keras_pixelrnn import PixelRNN  # noqa: E402
+from keras_pixelrnn.generation import sampling  # noqa: E402
+
+
+def random_pixel_rnn(architecture="row_lstm", image_shape=(4, 5, 3), levels=256, **kwargs):
+    model = PixelRNN(architecture, image_shape, num_layers=2, hidden_units=6, levels=levels,
+                     **kwargs)
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        weight.assign(rng.normal(0.0, 0.5, weight.shape).astype(weight.dtype))
+    return model
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_pixel_rnn_config_and_keras_round_trips_score_alike(architecture, tmp_path):
+    model = random_pixel_rnn(architecture, output_units=12, residual=architecture != "row_lstm")
+    images = np.random.default_rng(1).integers(0, 256, (3, 4, 5, 3), np.uint8)
+    expected = model.log_prob(images)
+    assert expected.shape == (3,) and np.all(expected < 0)
+
+    clone = PixelRNN.from_config(model.get_config())
+    assert type(clone) is PixelRNN and clone.get_config() == model.get_config()
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.log_prob(images), expected)
+
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is PixelRNN and loaded is not model
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.log_prob(images), expected)
+    np.testing.assert_array_equal(loaded.sample(2, seed=3), model.sample(2, seed=3))
+
+
+def test_pixel_rnn_methods_are_the_module_functions():
+    model = random_pixel_rnn("diagonal_bilstm", (4, 4, 1), levels=2)
+    images = np.random.default_rng(2).integers(0, 2, (5, 4, 4, 1), np.uint8)
+    nats = log_prob(model, images, batch_size=2)
+    np.testing.assert_allclose(model.log_prob(images), nats, rtol=1e-6)
+    # Eager, unbatched, from the logits: the compiled batched scorer agrees.
+    logits = model(images.astype("float32"))
+    from keras_pixelrnn.models.likelihood import log_prob_from_logits
+    np.testing.assert_allclose(nats, log_prob_from_logits(logits, images).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(model.bits_per_dim(images), -nats / (16 * math.log(2)), rtol=1e-6)
+    drawn, drawn_log_prob = model.sample(3, seed=4, temperature=0.8, return_log_prob=True)
+    np.testing.assert_array_equal(drawn, sampling.sample(model, 3, seed=4, temperature=0.8))
+    np.testing.assert_allclose(drawn_log_prob, model.log_prob(drawn), rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(model.sample(3, seed=4, method="naive", temperature=0.8), drawn)
+    filled = model.complete(images[:2], keep_rows=2, seed=1)
+    np.testing.assert_array_equal(filled[:, :2], images[:2, :2])
+    np.testing.assert_array_equal(filled, sampling.complete(model, images[:2], keep_rows=2, seed=1))
+
+
+def test_pixel_rnn_traces_its_sampler_and_scorer_once():
+    model = random_pixel_rnn("row_lstm", (4, 5, 1), levels=2)
+    model.sample(2, seed=0)
+    run = sampling.sampler(model, "cached")
+    assert sampling.sampler(model, "cached") is run
+    traced = run._compiled_rows.experimental_get_tracing_count()
+    assert traced == 1
+    first = model.sample(2, seed=1)
+    assert run._compiled_rows.experimental_get_tracing_count() == traced
+    assert not np.array_equal(first, model.sample(2, seed=2))
+    # A new batch size may trace again; a new method is its own sampler.
+    assert sampling.sampler(model, "naive") is not run
+    images = np.zeros((7, 4, 5, 1), np.uint8)
+    model.log_prob(images, batch_size=3)  # batches of 3, 3 and 1
+    model.log_prob(images[:2])
+    from keras_pixelrnn.utils.traced_functions import kept_function
+    scorer = kept_function(model, "log_prob", lambda: None)
+    assert scorer.experimental_get_tracing_count() == 1
+
+
+def test_pixel_rnn_presets_list_every_preset():
+    presets = PixelRNN.presets
+    assert set(presets) == set(PRESETS)
+    for name, entry in presets.items():
+        assert entry["config"] == PRESETS[name] and entry["description"]
+
+
+# The paper's sizes are too big for a test: the natural-image presets are shrunk.
+SHRUNK = dict(num_layers=1, hidden_units=3, output_units=6, image_shape=(6, 6, 3))
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_from_preset_builds_every_preset(preset):
+    overrides = SHRUNK if PRESETS[preset]["image_shape"][-1] == 3 else {}
+    model = PixelRNN.from_preset(preset, **overrides)
+    assert type(model) is PixelRNN and model.name == preset
+    config = dict(PRESETS[preset], **overrides)
+    for key in ("architecture", "num_layers", "hidden_units", "levels"):
+        assert getattr(model, key) == config[key]
+    assert model.residual == config.get("residual", True)
+    height, width, colors = config["image_shape"]
+    out = model(np.zeros((1, height, width, colors), "float32"))
+    assert tuple(out.shape) == (1, height, width, colors, config["levels"])
+
+
+def test_from_preset_rejects_unknown_names_and_overrides():
+    with pytest.raises(ValueError, match="preset='cifar100'"):
+        PixelRNN.from_preset("cifar100")
+    with pytest.raises(ValueError, match="layers"):
+        PixelRNN.from_preset("mnist", layers=3)
+    with pytest.raises(ValueError, match="num_layers=0"):
+        PixelRNN.from_preset("mnist", num_layers=0)
+
+
+def test_mixed_precision_pixel_rnn_round_trips(tmp_path, mixed_float16):
+    model = PixelRNN("row_lstm", (4, 4, 1), num_layers=1, hidden_units=4, levels=2)
+    assert model.get_config()["dtype"] == "mixed_float16"
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    keras.config.set_dtype_policy("float32")
+    loaded = keras.saving.load_model(path)
+    assert loaded.get_layer("block_1_row_lstm").dtype_policy.name == "mixed_float16"
+    assert loaded.get_layer("logits").dtype_policy.name == "float32"
