@@ -2,7 +2,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="keras-pixelrnn",
-    version="0.1.0",
+    version="0.2.0",
     description="PixelRNN (Row LSTM, Diagonal BiLSTM, PixelCNN) layers and models for Keras 3",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

@@ -23,10 +23,7 @@ import keras
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from keras_pixelrnn import data
-from keras_pixelrnn.models.likelihood import BitsPerDim, PixelRNNLoss
-from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn, build_preset
-from keras_pixelrnn.generation.sampling import sample
+from keras_pixelrnn import BitsPerDim, PixelRNN, PixelRNNLoss, data
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--quick", action="store_true")
@@ -52,10 +49,10 @@ with mock:
     """
 
     if args.preset:
-        model = build_preset(args.preset)
+        model = PixelRNN.from_preset(args.preset)
     else:
-        model = build_pixel_rnn("row_lstm", (32, 32, 3), num_layers=2, hidden_units=12,
-                                levels=256, output_units=48)
+        model = PixelRNN("row_lstm", (32, 32, 3), num_layers=2, hidden_units=12, levels=256,
+                         output_units=48)
     model.compile(keras.optimizers.Adam(1e-3), loss=PixelRNNLoss(), metrics=[BitsPerDim()])
     model.fit(train, validation_data=test, epochs=args.epochs)
 
@@ -63,5 +60,5 @@ with mock:
 ## Samples
 """
 
-images = sample(model, 4, seed=0, progress=True)
+images = model.sample(4, seed=0, progress=True)
 print("sampled", images.shape, images.dtype)

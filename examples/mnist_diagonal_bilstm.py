@@ -23,11 +23,8 @@ import keras
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from keras_pixelrnn import data
-from keras_pixelrnn.utils.images import grid, write_png
-from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
-from keras_pixelrnn.models.pixel_rnn import build_preset
-from keras_pixelrnn.generation.sampling import sample
+from keras_pixelrnn import BitsPerDim, NatsPerImage, PixelRNN, PixelRNNLoss, data
+from keras_pixelrnn.utils.image_grid import grid, write_png
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--quick", action="store_true")
@@ -81,7 +78,7 @@ connections and two 1x1 output layers; `levels=2` makes each pixel a 2-way
 softmax (a Bernoulli).
 """
 
-model = build_preset("small" if args.quick else "mnist")
+model = PixelRNN.from_preset("small" if args.quick else "mnist")
 model.compile(keras.optimizers.Adam(1e-3), loss=PixelRNNLoss(),
               metrics=[NatsPerImage(), BitsPerDim()])
 model.fit(train, validation_data=validation, epochs=args.epochs or (2 if args.quick else 20))
@@ -92,6 +89,6 @@ model.fit(train, validation_data=validation, epochs=args.epochs or (2 if args.qu
 The cached sampler computes, per pixel, only what that pixel changes.
 """
 
-digits = sample(model, 16, seed=0, progress=True)
+digits = model.sample(16, seed=0, progress=True)
 write_png(grid(digits, levels=2), "mnist_samples.png", scale=4)
 print("wrote mnist_samples.png")

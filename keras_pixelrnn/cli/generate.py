@@ -34,7 +34,7 @@ def register(commands):
 
 
 def _write_images(images, path, levels, scale=4):
-    from keras_pixelrnn.utils.images import grid, write_npy, write_png
+    from keras_pixelrnn.utils.image_grid import grid, write_npy, write_png
 
     if path.endswith(".npy"):
         write_npy(images, path)
@@ -45,7 +45,7 @@ def _write_images(images, path, levels, scale=4):
 
 
 def sample(args):
-    from keras_pixelrnn.models.likelihood import model_levels
+    from keras_pixelrnn.utils.image_checks import model_levels
     from keras_pixelrnn.generation.sampling import sample as draw
 
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
@@ -64,8 +64,8 @@ def complete(args):
     import numpy as np
 
     from keras_pixelrnn import data
-    from keras_pixelrnn.utils.images import grid, write_png
-    from keras_pixelrnn.models.likelihood import model_levels
+    from keras_pixelrnn.utils.image_grid import grid, write_png
+    from keras_pixelrnn.utils.image_checks import model_levels
     from keras_pixelrnn.generation.sampling import complete as fill
 
     if not args.out.endswith(".png"):

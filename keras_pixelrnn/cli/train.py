@@ -63,7 +63,7 @@ def train(args):
 
     from keras_pixelrnn import data
     from keras_pixelrnn.training.callbacks import AtomicBackupAndRestore, AtomicCheckpoint
-    from keras_pixelrnn.utils.images import write_atomically
+    from keras_pixelrnn.utils.atomic_files import write_atomically
     from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
     from keras_pixelrnn.models.pixel_rnn import PRESETS, build_pixel_rnn
 

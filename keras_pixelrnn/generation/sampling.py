@@ -10,10 +10,19 @@ sub-pixel) and so return the same images:
 * `"naive"`: one full forward pass of the model per sub-pixel
   (`H * W * C` passes), in a compiled loop. The reference.
 * `"cached"`: computes, per sub-pixel, only the one pixel of every layer that
-  the new sub-pixel changes (`keras_pixelrnn.generation.pixel_graph`), about the work of
-  one forward pass per colour in all. A mixed-precision model is evaluated
-  in float32 here; its draws then differ from naive ones (in float16) where
-  rounding moves a CDF boundary across the noise.
+  the new sub-pixel changes, through each layer's own one-pixel step
+  (`keras_pixelrnn.layers.cached_step`, run by
+  `keras_pixelrnn.generation.pixel_graph`): about the work of one forward
+  pass per colour in all. Each layer steps in its own compute dtype, as in
+  `call`; a mixed-precision model's draws may still differ from naive ones
+  where float16 rounding, in another order, moves a CDF boundary across
+  the noise.
+
+Samplers are kept with the model (`sampler`): the compiled loop is traced on
+the first call and reused. In this process the cached sampler runs under
+TensorFlow's single-threaded executor on a machine without a GPU (the
+choice for the machine that runs it); exported graphs keep the default
+executor unless asked otherwise (`keras_pixelrnn.serving.signatures`).
 
 Given the noise, sampling is deterministic: the inverse CDF maps `u` to the
 smallest value `v` with `P(x <= v) > u`. `known` sub-pixels (image
@@ -28,7 +37,7 @@ import tensorflow as tf
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils.traced_functions import kept_function
-from keras_pixelrnn.models.likelihood import check_images, model_levels
+from keras_pixelrnn.utils.image_checks import check_images, model_levels
 
 METHODS = ("cached", "naive")
 

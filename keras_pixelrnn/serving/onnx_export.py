@@ -237,7 +237,7 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET, batch_chains=1):
     """
     import onnx
 
-    from keras_pixelrnn.utils.images import save_atomically
+    from keras_pixelrnn.utils.atomic_files import save_atomically
 
     functions = serving_functions(model, checks=False, executor=None, batch_chains=batch_chains)
     if signature not in functions:

@@ -15,7 +15,7 @@ import shutil
 
 import keras
 
-from keras_pixelrnn.utils.images import save_atomically, write_atomically
+from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):

@@ -104,6 +104,37 @@ def test_default_chains_is_two_on_a_cpu_machine():
     assert recurrence.default_chains() == expected
 
 
+def _convolutions(concrete):
+    graph = concrete.graph.as_graph_def()
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    return sum(node.op == "Conv2D" for node in nodes)
+
+
+def test_fixed_chains_decides_the_traced_graph():
+    """Inside `fixed_chains(n)` a Row LSTM traces n chains, each with its own
+    input-to-state convolution, whatever this machine would choose."""
+    layer = RowLSTM(4)
+    x = tf.constant(np.random.default_rng(0).standard_normal((4, 3, 5, 1)), tf.float32)
+    spec = tf.TensorSpec((None, 3, 5, 1), tf.float32)
+    outputs = {}
+    for chains in (1, 2, 1):
+        with recurrence.fixed_chains(chains):
+            assert recurrence.default_chains() == chains
+            concrete = tf.function(lambda x: layer(x)).get_concrete_function(spec)
+        assert _convolutions(concrete) == chains
+        outputs[chains] = concrete(x).numpy()
+    np.testing.assert_allclose(outputs[2], outputs[1], rtol=1e-5, atol=1e-6)
+    cpu_only = not tf.config.list_logical_devices("GPU") and os.cpu_count() >= 2
+    assert recurrence.default_chains() == (2 if cpu_only else 1)  # restored
+
+
+@pytest.mark.parametrize("chains", [0, -1, 1.5, True, "2"])
+def test_fixed_chains_rejects(chains):
+    with pytest.raises(ValueError, match=f"chains={chains!r}"):
+        with recurrence.fixed_chains(chains):
+            pass
+
+
 
 def scan_with_gradient(sequence, chains, reversed_input, batch_static=True):
     """Running sums through `scan`, and the gradient of a loss w.r.t. the sequence."""

@@ -1,10 +1,9 @@
-"""Writing image grids as PNG files (written to a temporary file, then renamed)."""
-
-import os
-import tempfile
+"""Image grids written as PNG (or NumPy) files, atomically."""
 
 import numpy as np
 from PIL import Image
+
+from keras_pixelrnn.utils.atomic_files import write_atomically
 
 
 def to_display(images, levels):
@@ -44,35 +43,3 @@ def write_png(array, path, scale=1):
 def write_npy(array, path):
     """Writes a NumPy array to `path` atomically."""
     write_atomically(path, lambda tmp: np.save(tmp, array))
-
-
-def save_atomically(path, save):
-    """Calls `save(temporary_path)` and renames the result to `path`.
-
-    The temporary file sits in `path`'s folder (so the rename is atomic) and
-    its name ends with `path`'s file name (so savers that check the suffix,
-    such as Keras' `.keras` and `.weights.h5`, accept it). On any error, or
-    an interrupt, it is removed and `path` is left as it was.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" + name)
-    os.close(handle)
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def write_atomically(path, write):
-    """Calls `write(file)` on a temporary file and renames it to `path`."""
-
-    def save(tmp):
-        with open(tmp, "wb") as f:
-            write(f)
-
-    save_atomically(path, save)

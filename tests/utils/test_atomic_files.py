@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from keras_pixelrnn.utils.images import save_atomically, write_atomically
+from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 
 def test_save_atomically_keeps_the_file_name_at_the_end(tmp_path):
