@@ -8,6 +8,7 @@ import os
 import time
 
 from keras_pixelrnn.cli.common import binarize_for
+from keras_pixelrnn.training.recipe import DECAYS
 
 
 def register(commands):
@@ -23,8 +24,21 @@ def register(commands):
     p.add_argument("--dataset", default="mnist_5k", help="a dataset name or a .npy/.npz file or image folder")
     p.add_argument("--binarize", action="store_true", help="turn grey images into binary ones")
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps", type=int, default=None,
+                   help="stop after N optimizer steps (default: --epochs full epochs)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="the peak learning rate")
+    p.add_argument("--warmup-steps", type=int, default=0,
+                   help="linear warm-up from 0 over N steps")
+    p.add_argument("--decay", choices=DECAYS, default="constant",
+                   help="learning rate after the warm-up: cosine decay to 0, or constant")
+    p.add_argument("--ema", default="0", metavar="M",
+                   help="weight averaging momentum in [0, 1), 'auto' (an average over 10%% of "
+                   "the run), or 0 (off); the averaged weights are validated and saved")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout on each block's output while training")
+    p.add_argument("--keep-best", action="store_true",
+                   help="end with the weights of the epoch with the best validation NLL")
     p.add_argument("--clipnorm", type=float, default=None, help="global gradient-norm clipping")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--val-limit", type=int, default=None, help="use only the first N validation images")
@@ -33,6 +47,18 @@ def register(commands):
     p.add_argument("--verbose", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=train)
+
+
+def _ema(text):
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:
+        raise ValueError(f"--ema must be 'auto' or a number in [0, 1). Received: --ema {text}")
+    return value
 
 
 def _apply_defaults(args):
@@ -63,9 +89,10 @@ def train(args):
 
     from keras_pixelrnn import data
     from keras_pixelrnn.training.callbacks import AtomicBackupAndRestore, AtomicCheckpoint
+    from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
     from keras_pixelrnn.utils.atomic_files import write_atomically
     from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
-    from keras_pixelrnn.models.pixel_rnn import PRESETS, build_pixel_rnn
+    from keras_pixelrnn.models.pixel_rnn import PRESETS, PixelRNN
 
     if args.preset:
         config = dict(PRESETS[args.preset], name=args.preset)
@@ -93,7 +120,26 @@ def train(args):
         )
         return ds.map(lambda x: (tf.cast(x, tf.float32), x))
 
+    ema = _ema(args.ema)
+    for option, value in (("--steps", args.steps), ("--warmup-steps", args.warmup_steps)):
+        if value is not None and value < 0 or (option == "--steps" and value == 0):
+            raise ValueError(f"{option} must be a positive integer. Received: {option} {value}")
+    config["dropout"] = args.dropout
     train_ds = pairs("train", True, args.limit)
+    steps_per_epoch = int(train_ds.cardinality())
+    if args.steps is not None:
+        total_steps = args.steps
+        if steps_per_epoch > 0:
+            args.epochs = -(-args.steps // steps_per_epoch)
+    elif steps_per_epoch > 0:
+        total_steps = args.epochs * steps_per_epoch
+    elif args.decay == "cosine" or ema is None:
+        raise ValueError(
+            f"--decay cosine and --ema auto need the number of steps; the size of --dataset "
+            f"{args.dataset!r} is unknown here: give --steps N"
+        )
+    else:
+        total_steps = 0
     val_split = "validation" if args.dataset in data.DATASETS else None
     val_ds = pairs(val_split, False, args.val_limit) if val_split else None
 
@@ -103,12 +149,17 @@ def train(args):
         tf.distribute.MirroredStrategy() if args.devices > 1 else tf.distribute.get_strategy()
     )
     with strategy.scope():
-        model = build_pixel_rnn(**config)
-        optimizer = keras.optimizers.Adam(args.learning_rate, global_clipnorm=args.clipnorm)
+        model = PixelRNN(**config)
+        optimizer = make_optimizer(
+            args.learning_rate, total_steps, args.warmup_steps, args.decay, ema, args.clipnorm
+        )
         model.compile(optimizer, loss=PixelRNNLoss(), metrics=[NatsPerImage(), BitsPerDim()])
     recipe = dict(
-        config, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        optimizer="adam", learning_rate=args.learning_rate, clipnorm=args.clipnorm,
+        config, dataset=args.dataset, epochs=args.epochs, steps=total_steps,
+        batch_size=args.batch_size, optimizer="adam", learning_rate=args.learning_rate,
+        warmup_steps=args.warmup_steps, decay=args.decay,
+        ema=float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
+        keep_best=args.keep_best, clipnorm=args.clipnorm,
         binarize=binarize, seed=args.seed, devices=args.devices,
         replicas=strategy.num_replicas_in_sync, limit=args.limit,
         parameters=model.count_params(),
@@ -123,12 +174,21 @@ def train(args):
         AtomicCheckpoint(os.path.join(args.out, "checkpoints", "epoch_{epoch:03d}.keras")),
         keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
     ]
+    if optimizer.use_ema:  # validate the averaged weights (before the callbacks that read them)
+        callbacks.insert(1, keras.callbacks.SwapEMAWeights())
+    keep_best = KeepBest() if args.keep_best and val_ds is not None else None
+    if keep_best:
+        callbacks.append(keep_best)
+    if args.steps is not None:
+        callbacks.append(StopAfterSteps(args.steps))
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
     start = time.time()
     # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
     model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
               verbose=args.verbose, shuffle=False)
-    print(f"trained in {time.time() - start:.0f} s")
+    print(f"trained in {time.time() - start:.0f} s, {int(optimizer.iterations.numpy())} steps")
+    if keep_best and keep_best.best_epoch:
+        print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} nats/image")
     final = os.path.join(args.out, "model.keras")
     tmp = os.path.join(args.out, ".model.tmp.keras")
     model.save(tmp)

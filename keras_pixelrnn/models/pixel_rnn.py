@@ -27,6 +27,7 @@ from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.row_lstm import RowLSTM
 from keras_pixelrnn.models import likelihood
+from keras_pixelrnn.models import presets as _presets
 from keras_pixelrnn.models.presets import DESCRIPTIONS, PRESETS, preset_config
 
 ARCHITECTURES = ("pixel_cnn", "row_lstm", "diagonal_bilstm")
@@ -123,6 +124,10 @@ class PixelRNN(keras.Model):
             for ImageNet 64x64 only). Defaults to True.
         skip_connections: sum learnable 1x1 projections of every layer's
             output into the output stack. Defaults to True.
+        dropout: rate of the dropout on each block's output before the
+            residual sum, in training only (a regulariser for small data
+            sets). It has no weights: a model trained with it loads into
+            one without. Defaults to 0 (none).
         dtype: dtype policy of the layers (e.g. `"mixed_float16"`); the
             logits are float32 in any case. Defaults to Keras' global policy.
         name: model name; default the architecture.
@@ -154,12 +159,15 @@ class PixelRNN(keras.Model):
         output_units=None,
         residual=True,
         skip_connections=True,
+        dropout=0.0,
         dtype=None,
         **kwargs,
     ):
         image_shape, outputs = _check_arguments(
             architecture, image_shape, num_layers, hidden_units, levels, output_units
         )
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
         colors, h = image_shape[-1], hidden_units
         policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
 
@@ -191,6 +199,8 @@ class PixelRNN(keras.Model):
                 y = conv(h, 3, f"block_{n}_conv")(y)
                 y = keras.layers.ReLU(name=f"block_{n}_relu_3", dtype=policy)(y)
             y = conv(2 * h, 1, f"block_{n}_project")(y)
+            if dropout:
+                y = keras.layers.Dropout(dropout, name=f"block_{n}_dropout", dtype=policy)(y)
             if residual:
                 x = keras.layers.Add(name=f"block_{n}_residual", dtype=policy)([block, y])
             else:
@@ -216,6 +226,7 @@ class PixelRNN(keras.Model):
         self.output_units = output_units
         self.residual = residual
         self.skip_connections = skip_connections
+        self.dropout = dropout
         self._policy_name = policy.name
 
     def get_config(self):
@@ -228,6 +239,7 @@ class PixelRNN(keras.Model):
             "output_units": self.output_units,
             "residual": self.residual,
             "skip_connections": self.skip_connections,
+            "dropout": self.dropout,
             "dtype": self._policy_name,
             "name": self.name,
             "trainable": self.trainable,
@@ -241,24 +253,84 @@ class PixelRNN(keras.Model):
 
     @_ClassProperty
     def presets(cls):
-        """`{name: {"description", "config"}}`: the configurations of `from_preset`."""
+        """`{name: {"description", "config", "weights", "card"}}`: the
+        configurations of `from_preset`; `weights` says whether the package
+        ships pretrained weights for it, `card` is their model card (a dict:
+        data, recipe, validation score, ...) or None."""
         return {
-            name: {"description": DESCRIPTIONS[name], "config": dict(config)}
+            name: {
+                "description": DESCRIPTIONS[name],
+                "config": dict(config),
+                "weights": _presets.weights_path(name) is not None,
+                "card": _presets.model_card(name),
+            }
             for name, config in PRESETS.items()
         }
 
     @classmethod
-    def from_preset(cls, preset, **overrides):
-        """Builds one of `PixelRNN.presets` by name; keyword arguments
-        (`num_layers`, `hidden_units`, `image_shape`, ...) override its
-        configuration.
+    def from_preset(cls, preset, load_weights=None, **overrides):
+        """Builds one of `PixelRNN.presets` by name, with its pretrained
+        weights where the package ships them.
+
+        Keyword arguments (`num_layers`, `hidden_units`, `image_shape`, ...)
+        override the configuration. The weights fit whatever height, width,
+        `dropout`, `name`, `dtype` or `trainable`; the other arguments
+        (`architecture`, `num_layers`, `hidden_units`, `levels`,
+        `output_units`, `residual`, `skip_connections`, the number of colours
+        of `image_shape`) change their structure.
+
+        Args:
+            preset: a name of `PixelRNN.presets`.
+            load_weights: `None` (default) loads the shipped weights when the
+                preset has them and the overrides keep their structure, and
+                initialises afresh otherwise; `True` insists on them (a
+                ValueError when there are none or the overrides do not fit
+                them); `False` always initialises afresh.
+            **overrides: constructor arguments that replace the preset's.
 
         Example:
 
         >>> model = PixelRNN.from_preset("mnist")
         >>> tiny = PixelRNN.from_preset("cifar10_row_lstm", num_layers=2, hidden_units=6)
+        >>> trained = PixelRNN.from_preset("small", load_weights=True)  # if shipped
         """
-        return cls(**preset_config(preset, **overrides))
+        if load_weights not in (None, True, False):
+            raise ValueError(
+                f"`load_weights` must be None, True or False. Received: load_weights={load_weights!r}"
+            )
+        config = preset_config(preset, **overrides)
+        path = _presets.weights_path(preset) if load_weights is not False else None
+        if load_weights and path is None:
+            shipped = _presets.presets_with_weights()
+            raise ValueError(
+                f"Preset {preset!r} has no pretrained weights in this package, so "
+                "`load_weights=True` cannot load any (`load_weights=False` builds it freshly "
+                f"initialised). Presets with weights: {shipped or 'none'}. "
+                f"Received: preset={preset!r}"
+            )
+        model = cls(**config)
+        if path is None:
+            return model
+        changed = _presets.structural_changes(preset, model.get_config())
+        if changed:
+            if load_weights:
+                received = ", ".join(
+                    f"{key}={overrides[key]!r}" for key in changed if key in overrides
+                )
+                raise ValueError(
+                    f"The overrides {received} change the structure of the weights of preset "
+                    f"{preset!r}, so `load_weights=True` cannot load them; use "
+                    "`load_weights=False` (or None) for fresh weights, or override only "
+                    "height and width, dropout, name, dtype or trainable."
+                )
+            return model
+        try:
+            model.load_weights(path)
+        except Exception as error:  # a truncated or foreign file
+            raise ValueError(
+                f"the weights {path!r} of preset {preset!r} do not load: {error}"
+            ) from None
+        return model
 
     # === Likelihood and generation ===
 

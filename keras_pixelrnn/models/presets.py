@@ -1,9 +1,18 @@
 """The paper's PixelRNN configurations (section 5, Table 1), by name.
 
-A preset is a configuration of `PixelRNN` (its constructor arguments) and a
-short description; `PixelRNN.from_preset(name, **overrides)` builds one and
+A preset is a configuration of `PixelRNN` (its constructor arguments), a
+short description and, for some presets, pretrained weights shipped in the
+package: `weights/<preset>.weights.h5` (written by `model.save_weights`)
+beside its model card `weights/<preset>.json` (what data, recipe and score).
+`PixelRNN.from_preset(name, load_weights=None, **overrides)` builds one and
 `PixelRNN.presets` lists them.
 """
+
+import json
+import os
+
+# The shipped weights and model cards (package data of keras_pixelrnn.models).
+WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 
 # The paper's sizes (section 5). Widths with 3 colours are rounded up to a
 # multiple of 3 so that R, G and B get equal contiguous groups.
@@ -60,12 +69,16 @@ DESCRIPTIONS = {
 }
 
 
-def preset_config(preset, **overrides):
-    """The `PixelRNN` arguments of `preset`, with `overrides` applied."""
+def _check_preset(preset):
     if not isinstance(preset, str) or preset not in PRESETS:
         raise ValueError(
             f"`preset` must be one of {sorted(PRESETS)}. Received: preset={preset!r}"
         )
+
+
+def preset_config(preset, **overrides):
+    """The `PixelRNN` arguments of `preset`, with `overrides` applied."""
+    _check_preset(preset)
     unknown = sorted(set(overrides) - set(OVERRIDABLE))
     if unknown:
         raise ValueError(
@@ -78,5 +91,83 @@ def preset_config(preset, **overrides):
 
 OVERRIDABLE = (
     "architecture", "image_shape", "num_layers", "hidden_units", "levels", "output_units",
-    "residual", "skip_connections", "name", "dtype", "trainable",
+    "residual", "skip_connections", "dropout", "name", "dtype", "trainable",
 )
+
+# The constructor arguments the weights depend on (with the constructor's
+# defaults), besides the number of colours of `image_shape`. Height and width,
+# dropout (no weights), name, dtype and trainable leave them as they are.
+STRUCTURAL = {
+    "architecture": None, "num_layers": None, "hidden_units": None, "levels": 256,
+    "output_units": None, "residual": True, "skip_connections": True,
+}
+
+
+def weights_path(preset):
+    """The shipped weights file of `preset`, or None when it has none."""
+    _check_preset(preset)
+    path = os.path.join(WEIGHTS_DIR, f"{preset}.weights.h5")
+    return path if os.path.isfile(path) else None
+
+
+def presets_with_weights():
+    """The names of the presets with shipped weights, sorted."""
+    return [name for name in sorted(PRESETS) if weights_path(name) is not None]
+
+
+def model_card(preset):
+    """The model card of `preset`'s shipped weights (a dict), or None.
+
+    A card says how the weights were made and how good they are: "preset",
+    "data", "binarization", "recipe" (dict), "steps", "epochs",
+    "validation_nats_per_image", "validation_nats_stderr", "check"
+    (`{"images": ..., "nats_per_image": ...}`), "package_version", "date".
+
+    Raises:
+        ValueError: the card is not a JSON object naming `preset`.
+    """
+    _check_preset(preset)
+    path = os.path.join(WEIGHTS_DIR, f"{preset}.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            card = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"the model card {path!r} of preset {preset!r} is not JSON: {error}") from None
+    if not isinstance(card, dict) or card.get("preset") != preset:
+        named = card.get("preset") if isinstance(card, dict) else None
+        raise ValueError(
+            f"the model card {path!r} must be a JSON object with \"preset\": {preset!r}. "
+            f"Received: preset={named!r}"
+        )
+    return card
+
+
+def structural_changes(preset, config):
+    """The arguments of `config` (a `PixelRNN` configuration, e.g. of
+    `preset_config` or `model.get_config()`) whose values give weights of
+    another structure than `preset`'s, sorted: `[]` when its weights fit."""
+    _check_preset(preset)
+    base = dict(STRUCTURAL, **PRESETS[preset])
+    new = dict(STRUCTURAL, **{k: v for k, v in config.items() if k in STRUCTURAL})
+
+    def outputs(c):
+        return c["output_units"] or 2 * c["hidden_units"]
+
+    changed = [
+        key for key in STRUCTURAL
+        if key != "output_units" and new[key] != base[key]
+    ]
+    try:
+        if outputs(new) != outputs(base):
+            changed.append("output_units")
+    except TypeError:  # not numbers: the constructor says what is wrong
+        changed.append("output_units")
+    try:
+        colors = int(tuple(config.get("image_shape", base["image_shape"]))[-1])
+    except (TypeError, ValueError, IndexError):
+        colors = None  # not a shape: the constructor says what is wrong
+    if colors is not None and colors != base["image_shape"][-1]:
+        changed.append("image_shape")
+    return sorted(changed)

@@ -15,6 +15,7 @@ import shutil
 
 import keras
 
+from keras_pixelrnn.training.recipe import averaged
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 
@@ -45,7 +46,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):
-    """Saves the whole model at the end of every epoch, renamed into place.
+    """Saves the whole model at the end of every epoch, renamed into place,
+    with the averaged weights when the optimizer keeps a moving average.
 
     Args:
         filepath: a `.keras` path, formatted with `epoch` (1-based) and the
@@ -60,4 +62,5 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
-        save_atomically(path, lambda tmp: self.model.save(tmp, overwrite=True))
+        with averaged(self.model):  # the averaged weights, when the optimizer keeps them
+            save_atomically(path, lambda tmp: self.model.save(tmp, overwrite=True))

@@ -1,0 +1,133 @@
+"""The training recipe: schedule, weight averaging (the averaged weights are the
+ones validated, saved and exported), the best epoch, a step budget."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_pixelrnn import NatsPerImage, PixelRNN, PixelRNNLoss
+from keras_pixelrnn.training import recipe
+
+
+def test_warm_up_then_cosine_decay():
+    schedule = recipe.learning_rate_schedule(1e-2, total_steps=110, warmup_steps=10)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 60, 110)]
+    np.testing.assert_allclose(rates, [0.0, 5e-3, 1e-2, 5e-3, 0.0], atol=1e-7)
+    constant = recipe.learning_rate_schedule(1e-2, total_steps=110, warmup_steps=10,
+                                             decay="constant")
+    np.testing.assert_allclose([float(constant(s)) for s in (5, 10, 100)], [5e-3, 1e-2, 1e-2],
+                               atol=1e-7)
+    assert recipe.learning_rate_schedule(1e-2, 100, decay="constant") == 1e-2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(decay="linear"), "decay='linear'"), (dict(total_steps=-1), "total_steps=-1"),
+     (dict(warmup_steps=1.5), "warmup_steps=1.5")],
+)
+def test_schedule_rejects(kwargs, match):
+    args = dict(learning_rate=1e-3, total_steps=100, warmup_steps=0, decay="cosine")
+    with pytest.raises(ValueError, match=match):
+        recipe.learning_rate_schedule(**dict(args, **kwargs))
+
+
+def test_ema_momentum_averages_over_a_tenth_of_the_run():
+    assert recipe.ema_momentum(10_000) == pytest.approx(0.999)
+    assert recipe.ema_momentum(50) == 0.9  # never below
+    assert recipe.ema_momentum(10**7) == 0.9995  # never above
+    assert recipe.make_optimizer(total_steps=10_000).ema_momentum == pytest.approx(0.999)
+    assert not recipe.make_optimizer(ema=0).use_ema
+    with pytest.raises(ValueError, match="ema=1.0"):
+        recipe.make_optimizer(ema=1.0)
+
+
+def tiny_model():
+    keras.utils.set_random_seed(0)
+    return PixelRNN("row_lstm", (4, 5, 1), num_layers=1, hidden_units=4, levels=2)
+
+
+def images(n, seed):
+    return np.random.default_rng(seed).integers(0, 2, (n, 4, 5, 1)).astype(np.uint8)
+
+
+class LastRawWeights(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.weights = self.model.get_weights()
+
+
+def test_averaged_weights_are_the_ones_kept_saved_and_exported(tmp_path):
+    from keras_pixelrnn.serving import write_saved_model
+
+    model = tiny_model()
+    model.compile(recipe.make_optimizer(1e-2, total_steps=12, ema=0.8), loss=PixelRNNLoss())
+    x = images(16, 0)
+    raw = LastRawWeights()
+    model.fit(x.astype("float32"), x, batch_size=4, epochs=3, callbacks=[raw], verbose=0)
+    after = model.get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(after, raw.weights)), "no averaging"
+    with recipe.averaged(model):  # the model already holds the averages: no change
+        np.testing.assert_allclose(model.get_weights()[0], after[0])
+    np.testing.assert_array_equal(model.get_weights()[0], after[0])
+
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    for a, b in zip(loaded.get_weights(), after):
+        np.testing.assert_array_equal(a, b)
+    test = images(5, 1)
+    served = tf.saved_model.load(write_saved_model(model, str(tmp_path / "serving")))
+    got = served.signatures["log_prob"](images=tf.constant(test))["log_prob"].numpy()
+    np.testing.assert_allclose(got, model.log_prob(test), rtol=1e-5)
+
+
+def test_averaged_swaps_the_averages_in_and_back():
+    model = tiny_model()
+    model.compile(recipe.make_optimizer(1e-2, total_steps=100, ema=0.9), loss=PixelRNNLoss())
+    x = images(8, 0)
+    model.train_on_batch(x.astype("float32"), x)
+    model.train_on_batch(x.astype("float32"), x)
+    current = model.get_weights()
+    averages = recipe.averaged_weights(model)
+    assert any(not np.allclose(a, b) for a, b in zip(averages, current))
+    for a, b in zip(model.get_weights(), current):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keep_best_restores_the_best_epoch():
+    model = tiny_model()
+    model.compile(recipe.make_optimizer(1e-2, total_steps=10, ema=0), loss=PixelRNNLoss())
+    keep = recipe.KeepBest()
+    keep.set_model(model)
+    snapshots = []
+    for epoch, value in enumerate([90.0, 85.0, 88.0]):
+        model.set_weights([w + epoch for w in tiny_model().get_weights()])
+        snapshots.append(model.get_weights())
+        keep.on_epoch_end(epoch, {"val_nats_per_image": value})
+    keep.on_train_end()
+    assert keep.best_epoch == 2 and keep.best == 85.0
+    for a, b in zip(model.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_train_command_applies_the_recipe(tmp_path):
+    from keras_pixelrnn import cli
+
+    data = tmp_path / "digits.npy"
+    np.save(data, images(12, 3))
+    out = tmp_path / "run"
+    argv = ["train", "--architecture", "row_lstm", "--layers", "1", "--hidden", "4", "--levels",
+            "2", "--image-shape", "4,5,1", "--dataset", str(data), "--batch-size", "4", "--steps",
+            "5", "--warmup-steps", "2", "--decay", "cosine", "--ema", "0.5", "--dropout", "0.2",
+            "--verbose", "0", "--out", str(out)]
+    assert cli.main(argv) == 0
+    import json
+
+    saved = json.loads((out / "recipe.json").read_text())
+    assert (saved["steps"], saved["epochs"], saved["ema"], saved["dropout"]) == (5, 2, 0.5, 0.2)
+    model = keras.saving.load_model(str(out / "model.keras"))
+    assert model.get_config()["dropout"] == 0.2 and int(model.optimizer.iterations) == 5
+    assert cli.main(argv[:-2] + ["--ema", "2", "--out", str(tmp_path / "bad")]) == 2
+    assert not os.path.exists(tmp_path / "bad" / "model.keras")
