@@ -9,6 +9,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["keras_pixelrnn", "keras_pixelrnn.*"]),
+    # Pretrained weights of some presets and their model cards (the weights
+    # folder has no __init__.py: package data of keras_pixelrnn.models).
+    package_data={"keras_pixelrnn.models": ["weights/*.weights.h5", "weights/*.json"]},
     install_requires=[
         "keras>=3.5",
         "numpy>=1.26",

@@ -1,4 +1,15 @@
-"""What more than one command needs: loading a model, the binarization rule."""
+"""What more than one command needs: the model to run (a file or a preset), the binarization rule."""
+
+
+def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
+    """`--model PATH` or `--preset NAME`: exactly one of them."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--model", help=model_help)
+    group.add_argument(
+        "--preset", metavar="NAME",
+        help="a preset with pretrained weights shipped in the package "
+        "(see PixelRNN.presets); nothing is trained or downloaded",
+    )
 
 
 def load_model(path):
@@ -9,6 +20,21 @@ def load_model(path):
         return load_pixelrnn(path)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"error: {error}")
+
+
+def preset_model(name):
+    """`PixelRNN.from_preset(name, load_weights=True)`: a ValueError names the
+    preset and those with shipped weights when it has none."""
+    from keras_pixelrnn.models.pixel_rnn import PixelRNN
+
+    return PixelRNN.from_preset(name, load_weights=True)
+
+
+def model_from(args, load=load_model):
+    """The model of `--preset` (its shipped weights) or of `--model` (`load(path)`)."""
+    if getattr(args, "preset", None) is not None:
+        return preset_model(args.preset)
+    return load(args.model)
 
 
 def binarize_for(levels, args):

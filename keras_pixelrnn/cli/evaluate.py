@@ -1,17 +1,18 @@
 """`keras-pixelrnn evaluate`: the negative log-likelihood of a data set.
 
     keras-pixelrnn evaluate --model runs/small/model.keras --dataset mnist_5k --json
+    keras-pixelrnn evaluate --preset small --dataset mnist_5k     # shipped weights
 """
 
 import json
 import math
 
-from keras_pixelrnn.cli.common import binarize_for, load_model
+from keras_pixelrnn.cli.common import add_model_arguments, binarize_for, model_from
 
 
 def register(commands):
     p = commands.add_parser("evaluate", help="negative log-likelihood of a data set")
-    p.add_argument("--model", required=True)
+    add_model_arguments(p)
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", default=None)
     p.add_argument("--binarize", action="store_true")
@@ -29,7 +30,7 @@ def evaluate(args):
     from keras_pixelrnn import data
     from keras_pixelrnn.models.likelihood import log_prob_from_logits, model_levels
 
-    model = load_model(args.model)
+    model = model_from(args)
     shape, levels = tuple(model.input_shape[1:]), model_levels(model)
     if args.split:
         split = args.split

@@ -5,8 +5,12 @@
     keras-pixelrnn export onnx --model M.keras --out F.onnx --signature log_prob|logits|sample
         [--opset N] [--batch-chains N]
 
-Bad input (a missing or foreign model, an existing version, a bad number, a
-conversion that fails its checks) prints `error: ...` and exits with 2.
+`--preset NAME` instead of `--model` exports a preset's pretrained weights
+shipped in the package.
+
+Bad input (a missing or foreign model, a preset without shipped weights, an
+existing version, a bad number, a conversion that fails its checks) prints
+`error: ...` and exits with 2.
 
 The graphs are device-neutral unless asked otherwise (see
 `keras_pixelrnn.serving.signatures`): one batch chain in the recurrent layers
@@ -17,6 +21,8 @@ with only a CPU (2 or more cores) and are stored in the exported graph.
 
 import os
 import sys
+
+from keras_pixelrnn.cli.common import add_model_arguments, model_from
 
 
 def quiet():
@@ -51,7 +57,7 @@ def register(commands):
 
     p = commands.add_parser(
         "export", help="write a TF Serving SavedModel or a checked ONNX model",
-        description="Exports a PixelRNN .keras model for serving.",
+        description="Exports a PixelRNN .keras model (or a preset's shipped weights) for serving.",
     )
     targets = p.add_subparsers(dest="target", required=True, metavar="{saved-model,onnx}")
 
@@ -60,7 +66,7 @@ def register(commands):
         description="Writes a PixelRNN .keras model as a TF Serving SavedModel "
         "BASE/NAME/<version>/ with the signatures log_prob (serving_default), logits and sample.",
     )
-    s.add_argument("--model", required=True, help="a PixelRNN .keras file")
+    add_model_arguments(s)
     s.add_argument("--out", required=True, help="the model folder BASE/NAME")
     s.add_argument("--version", type=int, help="version number (default: next free)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing version")
@@ -77,7 +83,7 @@ def register(commands):
         description="Converts one signature of a PixelRNN .keras model to ONNX (tf2onnx), "
         "checks it with onnx.checker and against Keras in ONNX Runtime, then writes it.",
     )
-    o.add_argument("--model", required=True, help="a PixelRNN .keras file")
+    add_model_arguments(o)
     o.add_argument("--out", required=True, help="the .onnx file to write")
     o.add_argument("--signature", default="log_prob", choices=SIGNATURES)
     o.add_argument("--opset", type=int, default=OPSET)
@@ -99,7 +105,7 @@ def saved_model(args):
         return _fail(problem)
     executor = SINGLE_THREADED_EXECUTOR if args.single_threaded_sampler else None
     try:
-        model = load_pixelrnn(args.model)
+        model = model_from(args, load=load_pixelrnn)
         path = write_saved_model(
             model, args.out, args.version, args.overwrite, sample_executor=executor,
             batch_chains=args.batch_chains,
@@ -123,7 +129,7 @@ def onnx(args):
     if problem:
         return _fail(problem)
     try:
-        model = load_pixelrnn(args.model)
+        model = model_from(args, load=load_pixelrnn)
         worst = write_onnx(model, args.out, args.signature, args.opset, args.batch_chains)
     except (OSError, ValueError, ConversionError) as error:
         return _fail(error)

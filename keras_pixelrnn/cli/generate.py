@@ -2,16 +2,20 @@
 
     keras-pixelrnn sample --model runs/small/model.keras --num 16 --seed 0 --out samples.png
     keras-pixelrnn complete --model runs/small/model.keras --images digits.npy --keep-rows 14 --out completions.png
+    keras-pixelrnn sample --preset small --num 16 --out samples.png      # shipped weights
+
+`--preset NAME` (instead of `--model`) runs a preset's pretrained weights
+shipped in the package; a preset without them is an error (exit 2).
 """
 
 import time
 
-from keras_pixelrnn.cli.common import binarize_for, load_model
+from keras_pixelrnn.cli.common import add_model_arguments, binarize_for, model_from
 
 
 def register(commands):
     p = commands.add_parser("sample", help="draw images")
-    p.add_argument("--model", required=True)
+    add_model_arguments(p)
     p.add_argument("--num", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--method", choices=("cached", "naive"), default="cached")
@@ -20,7 +24,7 @@ def register(commands):
     p.set_defaults(run=sample)
 
     p = commands.add_parser("complete", help="complete the bottom of images")
-    p.add_argument("--model", required=True)
+    add_model_arguments(p)
     p.add_argument("--images", required=True, help="a dataset name, .npy/.npz file or image folder")
     p.add_argument("--split", default="train")
     p.add_argument("--num", type=int, default=8)
@@ -50,7 +54,7 @@ def sample(args):
 
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
         raise SystemExit(f"error: --out {args.out!r} must end in .png or .npy")
-    model = load_model(args.model)
+    model = model_from(args)
     start = time.time()
     images = draw(model, args.num, seed=args.seed, temperature=args.temperature,
                   method=args.method, progress=True)
@@ -70,7 +74,7 @@ def complete(args):
 
     if not args.out.endswith(".png"):
         raise SystemExit(f"error: --out {args.out!r} must end in .png")
-    model = load_model(args.model)
+    model = model_from(args)
     shape, levels = tuple(model.input_shape[1:]), model_levels(model)
     images = data.load_images(
         args.images, split=args.split, image_shape=shape, levels=levels,

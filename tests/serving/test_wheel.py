@@ -1,5 +1,9 @@
 """The export commands from an installed, non-editable wheel, run from outside the repository.
 
+The wheel also ships the pretrained preset weights and their model cards
+(`keras_pixelrnn/models/weights/*.weights.h5` and `*.json`, package data),
+and each of them loads with `PixelRNN.from_preset(NAME, load_weights=True)`.
+
 The wheel is built from this checkout and installed (`--no-deps`) into a fresh
 virtual environment that reaches this environment's dependencies (TensorFlow,
 Keras, tf2onnx, ...) through a `.pth` file, so nothing is downloaded. The
@@ -10,13 +14,32 @@ fresh environment sees keras_pixelrnn only once the wheel is installed.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WEIGHTS = "keras_pixelrnn/models/weights"
+
+
+def _weight_files(root):
+    """The files of the weights folder under `root` that the wheel must ship."""
+    folder = os.path.join(root, *WEIGHTS.split("/"))
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    return {n for n in names if n.endswith(".weights.h5") or n.endswith(".json")}
+
+
+def _wheel_weight_files(wheel):
+    """Every file of the wheel inside the weights folder (whatever its name)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {
+            name[len(WEIGHTS) + 1:] for name in archive.namelist()
+            if name.startswith(WEIGHTS + "/")
+        }
 
 
 def _env():
@@ -38,22 +61,59 @@ def _ok(done):
     return done
 
 
-@pytest.mark.slow
-def test_export_commands_from_an_installed_wheel(tmp_path):
-    from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+def _build_wheel(source, tmp_path):
+    """The wheel of the checkout `source`, built in `tmp_path`.
 
-    # The wheel. setuptools builds in build/ and writes *.egg-info next to
-    # setup.py; DIST_EXTRA_CONFIG moves both into tmp_path, so the checkout
-    # stays as it is and no stale build/lib of an earlier build gets in.
+    setuptools builds in build/ and writes *.egg-info next to setup.py;
+    DIST_EXTRA_CONFIG moves both into tmp_path, so the checkout stays as it
+    is and no stale build/lib of an earlier build gets in.
+    """
     config = tmp_path / "setuptools.cfg"
     config.write_text(f"[build]\nbuild_base = {tmp_path / 'build'}\n[egg_info]\negg_base = {tmp_path}\n")
     dist = tmp_path / "dist"
     _ok(_run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-         "-q", "-w", dist, ROOT],
+         "-q", "-w", dist, source],
         cwd=tmp_path, env=dict(_env(), DIST_EXTRA_CONFIG=str(config)),
     ))
     (wheel,) = dist.glob("keras_pixelrnn-*.whl")
+    return wheel
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_weights_and_cards_of_the_weights_folder(tmp_path):
+    # A copy of the checkout with weights in its weights folder (this
+    # checkout may ship none yet): exactly the *.weights.h5 and *.json files
+    # get into the wheel, not the README nor anything else.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.py", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), source / name)
+    shutil.copytree(
+        os.path.join(ROOT, "keras_pixelrnn"), source / "keras_pixelrnn",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    folder = source.joinpath(*WEIGHTS.split("/"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name in ("small.weights.h5", "small.json", "mnist.weights.h5", "mnist.json",
+                 "README.md", "notes.txt", "small.h5"):
+        (folder / name).write_bytes(b"placeholder")
+    build = tmp_path / "build_area"
+    build.mkdir()
+    wheel = _build_wheel(str(source), build)
+    expected = {"small.weights.h5", "small.json", "mnist.weights.h5", "mnist.json"}
+    assert _weight_files(str(source)) == expected
+    assert _wheel_weight_files(wheel) == expected
+
+
+@pytest.mark.slow
+def test_export_commands_from_an_installed_wheel(tmp_path):
+    from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+
+    wheel = _build_wheel(ROOT, tmp_path)
+    shipped = _weight_files(ROOT)
+    assert _wheel_weight_files(wheel) == shipped
 
     # A fresh environment on this one's dependencies, without keras_pixelrnn.
     venv = tmp_path / "venv"
@@ -94,6 +154,17 @@ def test_export_commands_from_an_installed_wheel(tmp_path):
         cwd=work,
     ))
     assert "wrote" in done.stdout and (base / "1" / "saved_model.pb").is_file()
+
+    # Every preset whose weights the checkout ships loads them from the wheel.
+    presets = sorted(n[: -len(".weights.h5")] for n in shipped if n.endswith(".weights.h5"))
+    for preset in presets:
+        load = (
+            "from keras_pixelrnn import PixelRNN; "
+            f"model = PixelRNN.from_preset({preset!r}, load_weights=True); "
+            "print(model.name, PixelRNN.presets[model.name]['weights'])"
+        )
+        done = _ok(_run([python, "-c", load], cwd=work, timeout=300))
+        assert done.stdout.strip().splitlines()[-1] == f"{preset} True"
 
     probe = (
         "import json, sysconfig, keras_pixelrnn; "
