@@ -82,6 +82,7 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="write the results here too")
     args = parser.parse_args(argv)
     out = args.out or tempfile.mkdtemp(prefix="pixelrnn-quality-")
+    os.makedirs(out, exist_ok=True)
     results = []
     for variant in args.variants.split(","):
         folder = os.path.join(out, variant)
