@@ -176,7 +176,9 @@ def train(args):
     ]
     if optimizer.use_ema:  # validate the averaged weights (before the callbacks that read them)
         callbacks.insert(1, keras.callbacks.SwapEMAWeights())
-    keep_best = KeepBest() if args.keep_best and val_ds is not None else None
+    keep_best = None
+    if args.keep_best and val_ds is not None:  # on disk: a resumed run keeps the best of all
+        keep_best = KeepBest(folder=os.path.join(args.out, "best"))
     if keep_best:
         callbacks.append(keep_best)
     if args.steps is not None:

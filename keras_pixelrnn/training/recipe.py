@@ -16,10 +16,14 @@ model, through the optimizer's public `finalize_variable_values`.
 """
 
 import contextlib
+import json
 import math
+import os
 
 import keras
 import numpy as np
+
+from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 DECAYS = ("cosine", "constant")
 
@@ -121,20 +125,41 @@ class KeepBest(keras.callbacks.Callback):
     Args:
         monitor: the validation metric, lower is better. Defaults to
             `"val_nats_per_image"`.
+        folder: where to keep the best weights and their epoch on disk
+            (`best.weights.h5`, `best.json`, renamed into place), so that a
+            resumed run still ends with the best epoch of the whole run;
+            `None` keeps them in memory only.
     """
 
-    def __init__(self, monitor="val_nats_per_image"):
+    def __init__(self, monitor="val_nats_per_image", folder=None):
         super().__init__()
-        self.monitor = monitor
+        self.monitor, self.folder = monitor, folder
         self.best, self.best_epoch, self._weights = math.inf, None, None
+        if folder is not None and os.path.exists(self._path("best.json")):
+            with open(self._path("best.json")) as f:
+                saved = json.load(f)
+            self.best, self.best_epoch = saved["best"], saved["epoch"]
+
+    def _path(self, name):
+        return os.path.join(self.folder, name)
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
-        if value is not None and value < self.best:
-            self.best, self.best_epoch = float(value), epoch + 1
-            self._weights = averaged_weights(self.model)
+        if value is None or not value < self.best:
+            return
+        self.best, self.best_epoch = float(value), epoch + 1
+        self._weights = averaged_weights(self.model)
+        if self.folder is not None:
+            os.makedirs(self.folder, exist_ok=True)
+            with averaged(self.model):
+                save_atomically(self._path("best.weights.h5"),
+                                lambda tmp: self.model.save_weights(tmp, overwrite=True))
+            record = json.dumps({"epoch": self.best_epoch, "best": self.best, "monitor": self.monitor})
+            write_atomically(self._path("best.json"), lambda f: f.write(record.encode()))
 
     def on_train_end(self, logs=None):
         # After `fit` has put the averaged weights in place of the trained ones.
         if self._weights is not None:
             self.model.set_weights(self._weights)
+        elif self.best_epoch is not None and self.folder is not None:
+            self.model.load_weights(self._path("best.weights.h5"))  # best before a resume

@@ -239,3 +239,37 @@ def test_shipped_weights_load_and_have_a_card(preset):
     model = PixelRNN.from_preset(preset, load_weights=True)
     assert PixelRNN.presets[preset]["weights"] is True
     assert model.name == preset
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped_model(request):
+    return request.param, PixelRNN.from_preset(request.param, load_weights=True)
+
+
+def test_shipped_weights_give_the_figure_of_their_card(shipped_model):
+    """Guards the weights and the maths: the fixed check digits score as the card says."""
+    from keras_pixelrnn import data
+
+    preset, model = shipped_model
+    card = presets.model_card(preset)
+    digits = data.load_images("mnist_5k", split="validation[:64]", levels=2, binarize=True)
+    assert "validation[:64]" in card["check"]["images"]
+    nats = float(-model.log_prob(digits).mean())
+    assert abs(nats - card["check"]["nats_per_image"]) <= 0.05, (nats, card["check"])
+
+
+@pytest.mark.parametrize("pixel", [(0, 0), (5, 10), (14, 0), (10, 27), (27, 27)], ids=str)
+def test_shipped_models_are_causal(shipped_model, pixel):
+    """Exact receptive fields of the trained model, as for a built one (tests/models/test_pixel_rnn.py)."""
+    from keras_pixelrnn import receptive_field
+
+    from test_pixel_rnn import diagonal_model_field, past
+
+    preset, model = shipped_model
+    field = receptive_field(model, (28, 28, 1), pixel, output_channel=1, trials=2)
+    allowed = past(28, 28, 1, pixel, 0)
+    assert not (field & ~allowed).any(), f"{preset} sees the future at {pixel}"
+    if model.architecture == "diagonal_bilstm":
+        np.testing.assert_array_equal(field, diagonal_model_field(28, 28, 1, pixel, 0))
+    elif pixel != (0, 0):
+        assert field.any()

