@@ -32,9 +32,9 @@ def register(commands):
                    help="linear warm-up from 0 over N steps")
     p.add_argument("--decay", choices=DECAYS, default="constant",
                    help="learning rate after the warm-up: cosine decay to 0, or constant")
-    p.add_argument("--ema", default="0", metavar="M",
-                   help="weight averaging momentum in [0, 1), 'auto' (an average over 10%% of "
-                   "the run), or 0 (off); the averaged weights are validated and saved")
+    p.add_argument("--ema", default="auto", metavar="M",
+                   help="weight averaging momentum in [0, 1), 'auto' (default: an average over "
+                   "10%% of the run), or 0 (off); the averaged weights are validated and saved")
     p.add_argument("--dropout", type=float, default=0.0,
                    help="dropout on each block's output while training")
     p.add_argument("--keep-best", action="store_true",
@@ -133,13 +133,15 @@ def train(args):
             args.epochs = -(-args.steps // steps_per_epoch)
     elif steps_per_epoch > 0:
         total_steps = args.epochs * steps_per_epoch
-    elif args.decay == "cosine" or ema is None:
+    elif args.decay == "cosine":
         raise ValueError(
-            f"--decay cosine and --ema auto need the number of steps; the size of --dataset "
+            f"--decay cosine needs the number of steps; the size of --dataset "
             f"{args.dataset!r} is unknown here: give --steps N"
         )
     else:
         total_steps = 0
+        if ema is None:  # `auto` needs the run's length: a fixed average instead
+            ema = 0.999
     val_split = "validation" if args.dataset in data.DATASETS else None
     val_ds = pairs(val_split, False, args.val_limit) if val_split else None
 
