@@ -3,10 +3,10 @@
     python scripts/ship_preset_weights.py --preset mnist --run runs/mnist [--epoch 40]
 
 Reads the run folder of `keras-pixelrnn train --preset NAME --dataset mnist_5k`
-(its `recipe.json` and `checkpoints/epoch_NNN.keras`, which hold the
-averaged weights when the run averaged them), takes the checkpoint of
-`--epoch` (default: the one with the best validation NLL, from the run's
-`best/best.json`, else the last), scores it on the 500 validation digits of
+(its `recipe.json`, `best/best.weights.h5` and `checkpoints/epoch_NNN.keras`,
+which hold the averaged weights when the run averaged them), takes the
+weights of the best validation epoch (or of `--epoch`, or `--weights`),
+scores them on the 500 validation digits of
 `mnist_5k` (binarized once, seed 0, as `keras-pixelrnn evaluate` does) and
 on the fixed check set (the first 64 validation digits thresholded at 128),
 and writes `keras_pixelrnn/models/weights/<preset>.weights.h5` and
@@ -50,7 +50,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", required=True)
     parser.add_argument("--run", required=True, help="the run folder of keras-pixelrnn train")
-    parser.add_argument("--epoch", type=int, default=None)
+    parser.add_argument("--epoch", type=int, default=None,
+                        help="the epoch to ship (default: the run's best, else its last)")
+    parser.add_argument("--weights", default=None,
+                        help="a .keras or .weights.h5 file to ship instead (give --epoch too)")
+    parser.add_argument("--averaged", choices=("yes", "no"), default="yes",
+                        help="whether those weights are the moving averages (the checkpoints' are)")
     parser.add_argument("--notes", default="", help="a sentence for the card")
     args = parser.parse_args(argv)
 
@@ -58,18 +63,26 @@ def main(argv=None):
         recipe = json.load(f)
     checkpoints = {int(re.search(r"epoch_(\d+)", p).group(1)): p
                    for p in glob.glob(os.path.join(args.run, "checkpoints", "epoch_*.keras"))}
-    epoch = args.epoch
-    best_file = os.path.join(args.run, "best", "best.json")
-    if epoch is None and os.path.exists(best_file):
-        with open(best_file) as f:
-            epoch = json.load(f)["epoch"]
-    epoch = epoch or max(checkpoints)
-    import keras
-
-    trained = keras.saving.load_model(checkpoints[epoch])
-    steps = int(trained.optimizer.iterations.numpy()) if trained.optimizer else None
+    best = os.path.join(args.run, "best", "best.json")
     model = PixelRNN.from_preset(args.preset, load_weights=False)
-    model.set_weights(trained.get_weights())
+    if args.weights:
+        source, epoch = args.weights, args.epoch
+    elif args.epoch is None and os.path.exists(best):
+        with open(best) as f:
+            epoch = json.load(f)["epoch"]
+        source = os.path.join(args.run, "best", "best.weights.h5")
+    else:
+        epoch = args.epoch or max(checkpoints)
+        source = checkpoints[epoch]
+    if source.endswith(".keras"):
+        import keras
+
+        model.set_weights(keras.saving.load_model(source).get_weights())
+    else:
+        model.load_weights(source)
+    if epoch is None:
+        raise SystemExit("error: give --epoch for --weights")
+    steps = epoch * -(-4500 // recipe["batch_size"])
 
     nats = validation_nats(model)
     check = float(-model.log_prob(check_digits()).mean())
@@ -94,6 +107,8 @@ def main(argv=None):
         "check": {"images": CHECK_IMAGES, "nats_per_image": check},
         "package_version": keras_pixelrnn.__version__,
         "date": datetime.date.today().isoformat(),
+        "weights": "moving averages of the weights" if args.averaged == "yes"
+                   else "the trained weights themselves (no averaging)",
         "notes": args.notes,
     }
     text = json.dumps(card, indent=2) + "\n"
