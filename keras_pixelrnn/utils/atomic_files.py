@@ -21,6 +21,10 @@ def save_atomically(path, save):
     os.close(handle)
     try:
         save(tmp)
+        if os.path.isfile(tmp):  # mkstemp makes it private; give it the usual mode
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
