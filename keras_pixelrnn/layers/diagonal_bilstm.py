@@ -213,7 +213,8 @@ class DiagonalBiLSTM(keras.layers.Layer):
         # The row as a one-row image: (batch, 1, width, channels).
         row = tf.transpose(cache["inputs"], (1, 0, 2))[:, None]
         z = self.input_to_state["right_to_left"](mirror(row))[:, 0]
-        right_above = mirror(tf.transpose(cache["above"][..., units:], (1, 0, 2))[:, None])[:, 0]
+        # The row above's right-to-left states, mirrored: (batch, width, units).
+        right_above = tf.reverse(tf.transpose(cache["above"][..., units:], (1, 0, 2)), [1])
         sequence = tf.concat([z, right_above], -1)  # (batch, width, 5 * units), mirrored
 
         def step(t, z_and_above, states):
