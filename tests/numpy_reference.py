@@ -88,16 +88,33 @@ def lstm_update(z, c_prev, colors):
     return h.reshape(units), c.reshape(units)
 
 
-def row_lstm(x, Kis, Kss, bias, mask_type, colors):
+def condition_bias(condition, kernel, height, width):
+    """A condition's 1x1 projection on every pixel, `(B, H, W, f)`: a vector
+    `(B, d)` is the same everywhere, a map `(B, H, W, d)` is per pixel."""
+    condition = np.asarray(condition, np.float64)
+    kernel = np.asarray(kernel, np.float64)
+    out = np.zeros((condition.shape[0], height, width, kernel.shape[1]))
+    for n in range(condition.shape[0]):
+        for i in range(height):
+            for j in range(width):
+                d = condition[n] if condition.ndim == 2 else condition[n, i, j]
+                out[n, i, j] = d @ kernel
+    return out
+
+
+def row_lstm(x, Kis, Kss, bias, mask_type, colors, extra=None):
     """Row LSTM, one row after another and one pixel after another.
 
     `Kis (1, k, cin, 4h)` masked, no bias; `Kss (k, h, 4h)`: tap `t` reads
     `h_{i-1}` at column `j - k//2 + t` (zero outside); `bias (4h,)`;
-    the cell state comes from `c_{i-1}[j]`.
+    the cell state comes from `c_{i-1}[j]`. `extra (B, H, W, 4h)`: a
+    condition's bias on the input-to-state pre-activations.
     """
     k, units = Kss.shape[0], Kss.shape[1]
     Kss = np.asarray(Kss, np.float64)
     z_in = masked_conv2d(x, Kis, None, mask_type, colors)
+    if extra is not None:
+        z_in = z_in + extra
     batch, height, width, _ = z_in.shape
     h = np.zeros((batch, height, width, units))
     c = np.zeros((batch, height, width, units))
@@ -116,15 +133,18 @@ def row_lstm(x, Kis, Kss, bias, mask_type, colors):
     return h
 
 
-def diagonal_lstm(x, Kis, Kss, bias, mask_type, colors):
+def diagonal_lstm(x, Kis, Kss, bias, mask_type, colors, extra=None):
     """One left-to-right diagonal LSTM in original coordinates (no skewing).
 
     State at `(r, c)` from `z(r, c)`, `h(r-1, c) @ Kss[0]`, `h(r, c-1) @ Kss[1]`,
     bias, and the cell state at `(r, c-1)`; neighbours outside the image are 0.
+    `extra (B, H, W, 4h)`: a condition's bias on `z`.
     """
     units = Kss.shape[1]
     Kss = np.asarray(Kss, np.float64)
     z_in = masked_conv2d(x, Kis, None, mask_type, colors)
+    if extra is not None:
+        z_in = z_in + extra
     batch, height, width, _ = z_in.shape
     h = np.zeros((batch, height, width, units))
     c = np.zeros((batch, height, width, units))
@@ -140,15 +160,21 @@ def diagonal_lstm(x, Kis, Kss, bias, mask_type, colors):
     return h
 
 
-def diagonal_bilstm(x, weights, mask_type, colors):
+def diagonal_bilstm(x, weights, mask_type, colors, extra=None):
     """Diagonal BiLSTM. `weights`: {"left_to_right": (Kis, Kss, bias), "right_to_left": ...}.
 
     Right-to-left = the left-to-right recurrence on the column-mirrored input,
     mirrored back, then shifted down one row (zero row on top, last row dropped).
+    `extra`: {direction: (B, H, W, 4h)} condition biases in image coordinates.
     """
     x = np.asarray(x, np.float64)
-    l2r = diagonal_lstm(x, *weights["left_to_right"], mask_type, colors)
-    r2l = diagonal_lstm(x[:, :, ::-1], *weights["right_to_left"], mask_type, colors)[:, :, ::-1]
+    extra = extra or {"left_to_right": None, "right_to_left": None}
+    mirrored = extra["right_to_left"]
+    mirrored = None if mirrored is None else mirrored[:, :, ::-1]
+    l2r = diagonal_lstm(x, *weights["left_to_right"], mask_type, colors, extra["left_to_right"])
+    r2l = diagonal_lstm(
+        x[:, :, ::-1], *weights["right_to_left"], mask_type, colors, mirrored
+    )[:, :, ::-1]
     shifted = np.zeros_like(r2l)
     shifted[:, 1:] = r2l[:, :-1]
     return l2r + shifted

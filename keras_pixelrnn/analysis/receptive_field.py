@@ -2,7 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 
-def receptive_field(layer_or_model, input_shape, pixel, output_channel=None, trials=2, seed=0):
+def receptive_field(layer_or_model, input_shape, pixel, output_channel=None, trials=2, seed=0,
+                    conditions=None):
     """Which input sub-pixels the output at `pixel` depends on.
 
     Computed from gradients: with the layer's (random) weights and random
@@ -21,6 +22,9 @@ def receptive_field(layer_or_model, input_shape, pixel, output_channel=None, tri
             `(H, W, C, levels)`); `None` takes the union over all of them.
         trials: number of random inputs whose fields are united.
         seed: seed of the random inputs.
+        conditions: for a conditional layer or model, the other inputs
+            (each with batch 1), passed after the image: the layer is called
+            on `[image, *conditions]`. The field is that of the image.
 
     Returns:
         A boolean NumPy array of shape `input_shape`.
@@ -37,6 +41,7 @@ def receptive_field(layer_or_model, input_shape, pixel, output_channel=None, tri
             f"`pixel` must lie inside the image of size {(height, width)}. "
             f"Received: pixel={tuple(pixel)}"
         )
+    conditions = [tf.convert_to_tensor(c) for c in conditions or ()]
     rng = np.random.default_rng(seed)
     field = np.zeros((height, width, channels), bool)
     for _ in range(trials):
@@ -45,7 +50,8 @@ def receptive_field(layer_or_model, input_shape, pixel, output_channel=None, tri
         )
         with tf.GradientTape(persistent=output_channel is None) as tape:
             tape.watch(x)
-            y = tf.reshape(layer_or_model(x)[0, i, j], [-1])
+            inputs = [x, *conditions] if conditions else x
+            y = tf.reshape(layer_or_model(inputs)[0, i, j], [-1])
             if output_channel is not None:
                 y = y[output_channel]
         if output_channel is None:

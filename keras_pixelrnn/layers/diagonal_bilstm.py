@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
@@ -10,6 +10,13 @@ from keras_pixelrnn.layers.recurrence import scan, time_major
 from keras_pixelrnn.layers.skew import mirror, shift_down, skew, unskew
 
 DIRECTIONS = ("left_to_right", "right_to_left")
+
+
+def _mirrored(condition):
+    """The right-to-left view of a condition: a map mirrored, a vector as is."""
+    if condition is None or condition.shape.rank == 2:
+        return condition
+    return mirror(condition)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -54,7 +61,11 @@ class DiagonalBiLSTM(keras.layers.Layer):
 
     Call arguments:
         inputs: `(batch, height, width, channels)`; height and width may be
-            unknown when the model is built.
+            unknown when the model is built. Or `[inputs, condition]`: a
+            condition vector `(batch, d)` or map `(batch, height, width, d)`
+            whose learned 1x1 projection is added to each direction's
+            input-to-state pre-activations (see `conditioning`; the
+            right-to-left direction reads the mirrored map).
         training: `True` (as in `model.fit`) runs the loop that trains
             fastest; the result is the same. Otherwise the loop that
             exports to ONNX (see `recurrence`).
@@ -96,10 +107,10 @@ class DiagonalBiLSTM(keras.layers.Layer):
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
-        checks.image_shape("DiagonalBiLSTM", input_shape, self.color_channels)
+        image_shape, _ = conditioning.split_shape(input_shape)
+        checks.image_shape("DiagonalBiLSTM", image_shape, self.color_channels)
         self.input_to_state = {}
         self.cells = {}
         for direction in DIRECTIONS:
@@ -129,13 +140,16 @@ class DiagonalBiLSTM(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None):
+        inputs, condition = conditioning.split(inputs)
         shape = tf.shape(inputs)
         batch, height, width = shape[0], shape[1], shape[2]
         # Both directions advance together, one skewed column per step.
         z = tf.concat(
             [
-                self.input_to_state["left_to_right"](inputs),
-                self.input_to_state["right_to_left"](mirror(inputs)),
+                self.input_to_state["left_to_right"](self._with(inputs, condition)),
+                self.input_to_state["right_to_left"](
+                    self._with(mirror(inputs), _mirrored(condition))
+                ),
             ],
             axis=-1,
         )
@@ -186,6 +200,11 @@ class DiagonalBiLSTM(keras.layers.Layer):
         return {
             "input_to_state": conv.init_cache(batch_size, width),
             "inputs": tf.zeros((width, batch_size, conv.kernel.shape[2]), dtype),
+            **(
+                {}  # the row's conditions, for the right-to-left pass
+                if conv.condition_kernel is None
+                else {"conditions": tf.zeros((width, batch_size, conv.condition_kernel.shape[0]), dtype)}
+            ),
             # The previous row's h, [left-to-right, right-to-left].
             "above": tf.zeros((width, batch_size, 2 * units), dtype),
             # This row's left-to-right [h, c]; slot 0 is the zero left border.
@@ -197,6 +216,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         z, conv = self.input_to_state["left_to_right"].call_with_cache(
             inputs, cache["input_to_state"], column, step_weights
         )
+        inputs, condition = conditioning.split(inputs)
         h_above, right_above = tf.split(tf.gather(cache["above"], column), 2, axis=-1)
         h_left, c_left = tf.split(tf.gather(cache["hc"], column), 2, axis=-1)
         h, c = left.update(z + left.state_to_state([h_above, h_left]), c_left)
@@ -204,6 +224,11 @@ class DiagonalBiLSTM(keras.layers.Layer):
             cache,
             input_to_state=conv,
             inputs=put(cache["inputs"], column, tf.cast(inputs, self.compute_dtype)),
+            **(
+                {}
+                if condition is None
+                else {"conditions": put(cache["conditions"], column, tf.cast(condition, self.compute_dtype))}
+            ),
             hc=put(cache["hc"], column + 1, tf.concat([h, c], -1)),
         )
         return h + right_above, cache
@@ -212,7 +237,13 @@ class DiagonalBiLSTM(keras.layers.Layer):
         units, right = self.units, self.cells["right_to_left"]
         # The row as a one-row image: (batch, 1, width, channels).
         row = tf.transpose(cache["inputs"], (1, 0, 2))[:, None]
-        z = self.input_to_state["right_to_left"](mirror(row))[:, 0]
+        # The row's conditions as a one-row map, (batch, 1, width, d).
+        condition = (
+            tf.transpose(cache["conditions"], (1, 0, 2))[:, None] if "conditions" in cache else None
+        )
+        z = self.input_to_state["right_to_left"](
+            self._with(mirror(row), _mirrored(condition))
+        )[:, 0]
         # The row above's right-to-left states, mirrored: (batch, width, units).
         right_above = tf.reverse(tf.transpose(cache["above"][..., units:], (1, 0, 2)), [1])
         sequence = tf.concat([z, right_above], -1)  # (batch, width, 5 * units), mirrored
@@ -230,6 +261,9 @@ class DiagonalBiLSTM(keras.layers.Layer):
         # rewritten before they are read: no reset.
         return dict(cache, above=tf.concat([cache["hc"][1:, :, :units], h_right], -1))
 
+    def _with(self, inputs, condition):
+        return inputs if condition is None else [inputs, condition]
+
     def _outside_fill(self, dtype):
         """Pre-activations `(8 * units,)` of a position outside the image."""
         groups = self.color_channels
@@ -238,6 +272,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         return tf.constant(gates.reshape(-1), dtype)
 
     def compute_output_shape(self, input_shape):
+        input_shape, _ = conditioning.split_shape(input_shape)
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):

@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masks import causal_mask
 
@@ -36,9 +36,17 @@ class MaskedConv2D(keras.layers.Conv2D):
             images, 3 for RGB). Defaults to 1.
         padding: `"same"` (default and only value) keeps the image size and
             each output on its own pixel.
+        condition_initializer: initializer of `condition_kernel`, the
+            unmasked 1x1 projection of a condition (see `conditioning`).
         **kwargs: any other `keras.layers.Conv2D` argument (`use_bias`,
             `kernel_initializer`, `activation`, ...). `strides` and
             `dilation_rate` must stay 1 and `data_format` channels-last.
+
+    Call arguments:
+        inputs: the image features, or `[features, condition]` with a
+            condition vector `(batch, d)` or map `(batch, height, width, d)`
+            whose 1x1 projection is added before the activation. The
+            condition is not masked: it is not part of the image.
 
     Input shape:
         `(batch, height, width, channels)`, channels divisible by
@@ -61,6 +69,7 @@ class MaskedConv2D(keras.layers.Conv2D):
         mask_type="B",
         color_channels=1,
         padding="same",
+        condition_initializer="glorot_uniform",
         **kwargs,
     ):
         for name in ("strides", "dilation_rate"):
@@ -103,11 +112,22 @@ class MaskedConv2D(keras.layers.Conv2D):
         super().__init__(filters, sizes, padding=padding, **kwargs)
         self.mask_type = mask_type
         self.color_channels = color_channels
+        self.condition_initializer = keras.initializers.get(condition_initializer)
+        self.input_spec = None  # one input or two: checked in `build`
 
     def build(self, input_shape):
+        input_shape, condition_shape = conditioning.split_shape(input_shape)
         in_channels = checks.image_shape(
             self.__class__.__name__, input_shape, self.color_channels
         )
+        self.condition_kernel = None
+        if condition_shape is not None:
+            size = conditioning.condition_size(self.name, input_shape, condition_shape)
+            self.condition_kernel = self.add_weight(
+                name="condition_kernel",
+                shape=(size, self.filters),
+                initializer=self.condition_initializer,
+            )
         self._mask = causal_mask(
             self.kernel_size,
             in_channels,
@@ -127,6 +147,56 @@ class MaskedConv2D(keras.layers.Conv2D):
         self._taps = (slice(r0, r1 + 1), slice(c0, c1 + 1))
         self._pads = pads if smaller and min(pads) >= 0 else None
         super().build(input_shape)
+        self.input_spec = None
+
+    def call(self, inputs):
+        x, condition = conditioning.split(inputs)
+        if condition is None:
+            return super().call(x)
+        self._check_conditioned(condition)
+        outputs = self.convolution_op(x, self.kernel)
+        if self.use_bias:
+            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
+        outputs += self.condition_bias(condition)
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
+
+    def condition_bias(self, condition):
+        """The projection of `condition` added to the outputs: `(batch, 1, 1,
+        filters)` for a vector, `(batch, height, width, filters)` for a map."""
+        return conditioning.as_image_bias(
+            conditioning.project(condition, self.condition_kernel, self.compute_dtype)
+        )
+
+    def _check_conditioned(self, condition):
+        if condition is not None and self.condition_kernel is None:
+            raise ValueError(
+                f"Layer {self.name!r} was built without a condition and cannot take one; "
+                "call it on `[inputs, condition]` from the start."
+            )
+        if condition is None and self.condition_kernel is not None:
+            raise ValueError(
+                f"Layer {self.name!r} was built with a condition; call it on "
+                "`[inputs, condition]`."
+            )
+
+    def compute_output_shape(self, input_shape):
+        input_shape, _ = conditioning.split_shape(input_shape)
+        return super().compute_output_shape(input_shape)
+
+    # Keras' Conv2D saves its kernel and bias only, by position: the
+    # condition kernel goes after them.
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if self.built and self.condition_kernel is not None:
+            store[str(1 + int(self.use_bias))] = self.condition_kernel
+
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        if self.built and self.condition_kernel is not None:
+            self.condition_kernel.assign(store[str(1 + int(self.use_bias))])
 
     @property
     def mask(self):
@@ -165,6 +235,8 @@ class MaskedConv2D(keras.layers.Conv2D):
         }
         if self.use_bias:
             weights["bias"] = tf.cast(self.bias, self.compute_dtype)
+        if self.condition_kernel is not None:
+            weights["condition"] = tf.cast(self.condition_kernel, self.compute_dtype)
         return weights
 
     def init_cache(self, batch_size, width):
@@ -181,7 +253,9 @@ class MaskedConv2D(keras.layers.Conv2D):
         return cache
 
     def call_with_cache(self, inputs, cache, column, step_weights):
-        x = tf.cast(inputs, self.compute_dtype)
+        x, condition = conditioning.split(inputs)
+        self._check_conditioned(condition)
+        x = tf.cast(x, self.compute_dtype)
         pad = self.kernel_size[1] // 2
         cache = dict(cache)
         if "row" in cache:
@@ -195,6 +269,8 @@ class MaskedConv2D(keras.layers.Conv2D):
             out += tf.gather(cache["from_above"], column)
         if "bias" in step_weights:
             out += step_weights["bias"]
+        if condition is not None:  # the condition at this pixel, (batch, d)
+            out += conditioning.project(condition, step_weights["condition"], self.compute_dtype)
         if self.activation is not None:
             out = self.activation(out)
         return out, cache
@@ -213,6 +289,12 @@ class MaskedConv2D(keras.layers.Conv2D):
         for name in ("strides", "dilation_rate", "groups", "data_format"):
             config.pop(name, None)
         config.update(
-            {"mask_type": self.mask_type, "color_channels": self.color_channels}
+            {
+                "mask_type": self.mask_type,
+                "color_channels": self.color_channels,
+                "condition_initializer": keras.initializers.serialize(
+                    self.condition_initializer
+                ),
+            }
         )
         return config

@@ -1,7 +1,7 @@
 import keras
 import tensorflow as tf
 
-from keras_pixelrnn.layers import checks
+from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.recurrence import default_chains, scan_chains, split_batch, time_major
@@ -47,7 +47,10 @@ class RowLSTM(keras.layers.Layer):
 
     Call arguments:
         inputs: `(batch, height, width, channels)`; height and width may be
-            unknown when the model is built.
+            unknown when the model is built. Or `[inputs, condition]`: a
+            condition vector `(batch, d)` or map `(batch, height, width, d)`
+            whose learned 1x1 projection is added to the gate
+            pre-activations `K_is * x_i` (see `conditioning`).
 
     Input shape:
         `(batch, height, width, channels)`, channels divisible by
@@ -89,10 +92,10 @@ class RowLSTM(keras.layers.Layer):
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.unit_forget_bias = unit_forget_bias
-        self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
-        checks.image_shape("RowLSTM", input_shape, self.color_channels)
+        image_shape, _ = conditioning.split_shape(input_shape)
+        checks.image_shape("RowLSTM", image_shape, self.color_channels)
         self.input_to_state = MaskedConv2D(
             4 * self.units,
             (1, self.kernel_size),
@@ -118,13 +121,19 @@ class RowLSTM(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None):
+        inputs, condition = conditioning.split(inputs)
         # On a CPU the batch runs as two independent chains, split here so
         # that each chain has its own input-to-state convolution (see
         # `recurrence`). Training pops the rows off a list, last row on top.
         reverse = bool(training)
         parts = split_batch(inputs, default_chains())
+        biases = [None] * len(parts)
+        if condition is not None or self.input_to_state.condition_kernel is not None:
+            self.input_to_state._check_conditioned(condition)
+            # (batch, 1, 1, 4h) for a vector, (batch, height, width, 4h) for a map.
+            biases = split_batch(self.input_to_state.condition_bias(condition), len(parts))
         sequences, states = [], []
-        for part in parts:
+        for part, bias in zip(parts, biases):
             # Rows first (time-major) before the 1 x k convolution, which
             # does not mix rows: transposing the input moves `channels` values
             # per pixel, transposing the pre-activations would move `4 * units`.
@@ -137,6 +146,8 @@ class RowLSTM(keras.layers.Layer):
             images = tf.reshape(rows, [-1, 1, width, rows.shape[-1]])
             # -1, not the chain's batch: ONNX reads a 0 in a shape as "keep".
             z = tf.reshape(self.input_to_state(images), [shape[0], -1, width, 4 * self.units])
+            if bias is not None:
+                z += time_major(bias, reverse=reverse)
             sequences.append(z)
             states.append(self.cell.get_initial_state(batch_size=shape[1], positions=shape[2]))
         h = scan_chains(
@@ -184,6 +195,7 @@ class RowLSTM(keras.layers.Layer):
         )
 
     def compute_output_shape(self, input_shape):
+        input_shape, _ = conditioning.split_shape(input_shape)
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):

@@ -173,7 +173,7 @@ def test_bad_arguments(case):
 
 
 BAD_INPUTS = {
-    "rank_3": ((2, 5, 7), 1, "ndim=3. Full shape received: (2, 5, 7)"),
+    "rank_3": ((2, 5, 7), 1, "rank 4 (batch, height, width, channels). Received: input_shape=(2, 5, 7)"),
     "rank_5": ((1, 2, 5, 7, 3), 1, "input_shape=(1, 2, 5, 7, 3)"),
     "channels_not_divisible": ((2, 5, 7, 4), 3, "input_shape=(2, 5, 7, 4)"),
 }
