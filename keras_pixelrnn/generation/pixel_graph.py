@@ -70,34 +70,51 @@ def _as_list(x):
 class PixelGraph:
     """The layers of a Functional `model`, advanced one pixel at a time.
 
+    The model's first input is the image; any other inputs are conditions
+    (class labels, a small image; see `keras_pixelrnn.layers.conditioning`).
+    The layers that read conditions only run once per generation call on the
+    whole conditions (`conditions`); per pixel, the layers that mix them with
+    the image receive their value at the pixel: a vector `(B, d)` as it is, a
+    map `(B, H, W, d)` at `(row, column)`.
+
     Inside a traced function: `step_weights()` reads the weights once;
-    `init(batch)` gives the caches before the first pixel;
-    `evaluate(weights, caches, column, pixel)` gives the model's output at
-    the pixel `(B, ...)` (logits `(B, C, levels)`) given the pixel's colours
-    known so far `(B, C)` (later ones zero), and the caches with the pixel
-    written; `commit(weights, before, after, column, pixel)` rewrites the
-    caches of the layers that read the image with the complete pixel;
-    `end_row(weights, caches)` moves to the next row.
+    `conditions(inputs)` runs the condition-only layers on the condition
+    inputs (a list in the order of `model.inputs[1:]`); `init(batch)` gives
+    the caches before the first pixel;
+    `evaluate(weights, caches, conditions, row, column, pixel)` gives the
+    model's output at the pixel `(B, ...)` (logits `(B, C, levels)`) given
+    the pixel's colours known so far `(B, C)` (later ones zero), and the
+    caches with the pixel written;
+    `commit(weights, before, after, conditions, row, column, pixel)`
+    rewrites the caches of the layers that read the image with the complete
+    pixel; `end_row(weights, caches)` moves to the next row.
 
     Raises:
-        ValueError: `model` has not one input and one output, a layer is
-            called more than once, or a layer neither has a cached step nor
-            acts on each pixel alone. The message names the layer.
+        ValueError: `model` has not one output, a layer is called more than
+            once, or a layer neither has a cached step nor acts on each pixel
+            alone. The message names the layer.
     """
 
     def __init__(self, model, width):
-        if len(model.inputs) != 1 or len(model.outputs) != 1:
+        if len(model.outputs) != 1:
             raise ValueError(
-                "Cached sampling needs a Functional model with one image input and one "
-                f"logits output. Received: model={model.name!r} with {len(model.inputs)} "
-                f"inputs and {len(model.outputs)} outputs"
+                "Cached sampling needs a Functional model with an image input and one "
+                f"logits output. Received: model={model.name!r} with "
+                f"{len(model.outputs)} outputs"
             )
         self.width = width
         producers = {}  # id(symbolic tensor) -> name of the layer that made it
+        inputs = {}  # name of an InputLayer -> its position in model.inputs
         self.nodes = []  # (name, layer, input names, has a cached step)
+        self.static_nodes = []  # the layers that read conditions only
+        positions = {id(tensor): k for k, tensor in enumerate(model.inputs)}
+        static = set()
         for layer in model.layers:
             if isinstance(layer, keras.layers.InputLayer):
                 producers[id(layer.output)] = layer.name
+                inputs[layer.name] = positions.get(id(layer.output))
+                if positions.get(id(layer.output), 0) > 0:
+                    static.add(layer.name)
                 continue
             sources = []
             for tensor in _as_list(layer.input):
@@ -108,27 +125,37 @@ class PixelGraph:
                         "or from outside the model. Use method='naive'."
                     )
                 sources.append(producers[id(tensor)])
-            cached = has_cached_step(layer)
-            if not cached and not acts_per_pixel(layer):
-                raise ValueError(
-                    f"Cached sampling cannot run layer {layer.name!r} of type "
-                    f"{type(layer).__name__}: it does not act on each pixel alone and has "
-                    "no one-pixel step (init_cache / call_with_cache / end_row, see "
-                    "keras_pixelrnn.layers.cached_step). Use method='naive'."
-                )
-            self.nodes.append((layer.name, layer, sources, cached))
+            if all(source in static for source in sources):
+                self.static_nodes.append((layer.name, layer, sources))
+                static.add(layer.name)
+            else:
+                cached = has_cached_step(layer)
+                if not cached and not acts_per_pixel(layer):
+                    raise ValueError(
+                        f"Cached sampling cannot run layer {layer.name!r} of type "
+                        f"{type(layer).__name__}: it does not act on each pixel alone and "
+                        "has no one-pixel step (init_cache / call_with_cache / end_row, see "
+                        "keras_pixelrnn.layers.cached_step). Use method='naive'."
+                    )
+                self.nodes.append((layer.name, layer, sources, cached))
             for tensor in _as_list(layer.output):
                 producers[id(tensor)] = layer.name
         self.input_name = producers[id(model.inputs[0])]
+        self.condition_names = [producers[id(tensor)] for tensor in model.inputs[1:]]
         if id(model.outputs[0]) not in producers:
             raise ValueError(
                 f"Cached sampling needs the output of model {model.name!r} to come from a "
                 "layer called once. Use method='naive'."
             )
         self.output_name = producers[id(model.outputs[0])]
-        # The layers fed by the image through per-pixel layers only: their
-        # cached inputs lack the pixel's last colour until `commit`.
-        from_image, self.image_nodes = {self.input_name}, []
+        # The conditions that the per-pixel layers read.
+        self.static_reads = sorted(
+            {source for node in self.nodes for source in node[2] if source in static}
+        )
+        # The layers fed by the image (and conditions) through per-pixel
+        # layers only: their cached inputs lack the pixel's last colour
+        # until `commit`.
+        from_image, self.image_nodes = {self.input_name} | static, []
         for node in self.nodes:
             if all(name in from_image for name in node[2]):
                 self.image_nodes.append(node)
@@ -138,6 +165,28 @@ class PixelGraph:
     def step_weights(self):
         return {name: layer.step_weights() for name, layer, _, cached in self.nodes if cached}
 
+    def conditions(self, inputs):
+        """The condition values that the per-pixel layers read, `{name:
+        tensor}`, from the condition inputs (whole tensors)."""
+        inputs = list(inputs)
+        if len(inputs) != len(self.condition_names):
+            raise ValueError(
+                f"The model takes {len(self.condition_names)} condition inputs "
+                f"({self.condition_names}). Received: {len(inputs)}"
+            )
+        values = dict(zip(self.condition_names, inputs))
+        for name, layer, sources in self.static_nodes:
+            args = [values[source] for source in sources]
+            values[name] = layer(args[0] if len(args) == 1 else args, training=False)
+        for name in self.static_reads:
+            if values[name].shape.rank not in (2, 4):
+                raise ValueError(
+                    f"Cached sampling needs conditions that are vectors (batch, d) or maps "
+                    f"(batch, height, width, d); {name!r} has shape {values[name].shape}. "
+                    "Use method='naive'."
+                )
+        return {name: values[name] for name in self.static_reads}
+
     def init(self, batch):
         return {
             name: layer.init_cache(batch, self.width)
@@ -145,8 +194,11 @@ class PixelGraph:
             if cached
         }
 
-    def _run(self, nodes, weights, caches, column, pixel):
+    def _run(self, nodes, weights, caches, conditions, row, column, pixel):
         values, caches = {self.input_name: pixel}, dict(caches)
+        for name, value in conditions.items():
+            # A map at the pixel; a vector is the same at every pixel.
+            values[name] = value[:, row, column] if value.shape.rank == 4 else value
         for name, layer, sources, cached in nodes:
             inputs = [values[source] for source in sources]
             if cached:
@@ -160,14 +212,14 @@ class PixelGraph:
                 values[name] = out[:, 0, 0]
         return values, caches
 
-    def evaluate(self, weights, caches, column, pixel):
-        values, caches = self._run(self.nodes, weights, caches, column, pixel)
+    def evaluate(self, weights, caches, conditions, row, column, pixel):
+        values, caches = self._run(self.nodes, weights, caches, conditions, row, column, pixel)
         return values[self.output_name], caches
 
-    def commit(self, weights, before, after, column, pixel):
+    def commit(self, weights, before, after, conditions, row, column, pixel):
         """`after` with the caches of the layers that read the image rebuilt
         from `before` and the complete `pixel`."""
-        _, rebuilt = self._run(self.image_nodes, weights, before, column, pixel)
+        _, rebuilt = self._run(self.image_nodes, weights, before, conditions, row, column, pixel)
         return dict(after, **{name: rebuilt[name] for name, *_ in self.image_nodes if name in rebuilt})
 
     def end_row(self, weights, caches):

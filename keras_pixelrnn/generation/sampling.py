@@ -37,7 +37,7 @@ import tensorflow as tf
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils.traced_functions import kept_function
-from keras_pixelrnn.utils.image_checks import check_images, model_levels
+from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
 
 METHODS = ("cached", "naive")
 
@@ -61,12 +61,13 @@ def _pick(log_probs, value):
 
 
 class _Sampler:
-    """Shared driver: `init(batch)` and `rows(state, noise, known, values,
-    temperature, start, stop)` where state = (image, log_prob, caches)."""
+    """Shared driver: `init(batch, conditions)` and `rows(state, noise, known,
+    values, temperature, start, stop)` where state = (image, log_prob,
+    caches, conditions)."""
 
     def __init__(self, model, jit_compile):
         self.model = model
-        self.height, self.width, self.colors = model.input_shape[1:]
+        self.height, self.width, self.colors = image_shape(model)
         self.levels = model_levels(model)
         self._compiled_rows = tf.function(self._rows, jit_compile=jit_compile)
         self.executor = None
@@ -78,14 +79,15 @@ class _Sampler:
         with tf.experimental.function_executor_type(self.executor):
             return self._compiled_rows(state, noise, known, values, temperature, start, stop)
 
-    def images_from_noise(self, noise, temperature=1.0):
+    def images_from_noise(self, noise, temperature=1.0, conditions=()):
         """Traceable core (for `tf.function` and export): uniform noise
-        `(B, H, W, C)` -> uint8 images, the whole image in one graph."""
+        `(B, H, W, C)` (and the model's condition inputs, e.g. labels `(B,)`)
+        -> uint8 images, the whole image in one graph."""
         noise = tf.convert_to_tensor(noise, tf.float32)
-        state = self.init(tf.shape(noise)[0])
+        state = self.init(tf.shape(noise)[0], conditions)
         known = tf.zeros(tf.shape(noise), tf.bool)
         values = tf.zeros(tf.shape(noise), tf.int32)
-        image, _, _ = self._rows(
+        image, *_ = self._rows(
             state, noise, known, values, tf.cast(temperature, tf.float32),
             tf.constant(0), tf.constant(self.height),
         )
@@ -101,15 +103,16 @@ class _Sampler:
 class NaiveSampler(_Sampler):
     """One forward pass of the whole model per sub-pixel."""
 
-    def init(self, batch):
+    def init(self, batch, conditions=()):
         return (
             tf.zeros((batch, self.height, self.width, self.colors), tf.float32),
             tf.zeros((batch,), tf.float32),
             (),
+            tuple(tf.convert_to_tensor(c) for c in conditions),
         )
 
     def _rows(self, state, noise, known, values, temperature, start, stop):
-        image, total, caches = state
+        image, total, caches, conditions = state
         colors, width = self.colors, self.width
         batch = tf.shape(image)[0]
         steps = (stop - start) * width * colors
@@ -118,7 +121,8 @@ class NaiveSampler(_Sampler):
             t_abs = start * width * colors + t
             i, rest = t_abs // (width * colors), t_abs % (width * colors)
             j, c = rest // colors, rest % colors
-            logits = self.model(image, training=False)[:, i, j, c]
+            inputs = [image, *conditions] if conditions else image
+            logits = self.model(inputs, training=False)[:, i, j, c]
             value, log_prob = self._finish_subpixel(
                 logits, noise[:, i, j, c], known[:, i, j, c], values[:, i, j, c], temperature
             )
@@ -132,7 +136,7 @@ class NaiveSampler(_Sampler):
             lambda t, *_: t < steps, body, (tf.constant(0), image, total),
             maximum_iterations=steps,
         )
-        return image, total, caches
+        return image, total, caches, conditions
 
 
 class CachedSampler(_Sampler):
@@ -149,15 +153,16 @@ class CachedSampler(_Sampler):
         if not jit_compile and not tf.config.list_logical_devices("GPU"):
             self.executor = "SINGLE_THREADED_EXECUTOR"
 
-    def init(self, batch):
+    def init(self, batch, conditions=()):
         return (
             tf.zeros((batch, self.height, self.width, self.colors), tf.float32),
             tf.zeros((batch,), tf.float32),
             self.graph.init(batch),
+            self.graph.conditions([tf.convert_to_tensor(c) for c in conditions]),
         )
 
     def _rows(self, state, noise, known, values, temperature, start, stop):
-        image, total, caches = state
+        image, total, caches, conditions = state
         colors = self.colors
         weights = self.graph.step_weights()
         # (H, W, B, C): one pixel of every image is a slice on the leading axes.
@@ -178,14 +183,16 @@ class CachedSampler(_Sampler):
                     pixel = tf.stack(drawn + unknown[c:], axis=-1)
                     # Only the last colour's caches are kept (TensorFlow
                     # prunes the writes of the others).
-                    logits, new_caches = self.graph.evaluate(weights, caches, j, pixel)
+                    logits, new_caches = self.graph.evaluate(
+                        weights, caches, conditions, i, j, pixel
+                    )
                     value, log_prob = self._finish_subpixel(
                         tf.cast(logits[:, c], tf.float32), u[c], keep[c], kept[c], temperature
                     )
                     drawn.append(tf.cast(value, tf.float32))
                     total += log_prob
                 pixel = tf.stack(drawn, axis=-1)
-                caches = self.graph.commit(weights, caches, new_caches, j, pixel)
+                caches = self.graph.commit(weights, caches, new_caches, conditions, i, j, pixel)
                 return j + 1, put(row_pixels, j, pixel), total, caches
 
             _, row_pixels, total, caches = tf.while_loop(
@@ -199,7 +206,7 @@ class CachedSampler(_Sampler):
             lambda i, *_: i < stop, row, (start, pixels, total, caches),
             maximum_iterations=stop - start,
         )
-        return tf.transpose(pixels, (2, 0, 1, 3)), total, caches
+        return tf.transpose(pixels, (2, 0, 1, 3)), total, caches, conditions
 
 
 def _check_temperature(temperature):
@@ -218,7 +225,7 @@ def sampler(model, method="cached", jit_compile=False):
     every call."""
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
-    shape = model.input_shape[1:]
+    shape = image_shape(model)
     if any(d is None for d in shape):
         raise ValueError(
             "Sampling needs a model with a fixed image size; rebuild it with a "
@@ -240,7 +247,7 @@ def _broadcast_known(known, shape):
 
 
 def generate(model, noise, known=None, values=None, temperature=1.0, method="cached",
-             return_log_prob=False, progress=False, jit_compile=False):
+             return_log_prob=False, progress=False, jit_compile=False, conditions=None):
     """Draws images from given noise; the core of `sample` and `complete`.
 
     Args:
@@ -253,6 +260,9 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
         return_log_prob: also return `log p(x)` in nats of each image,
             summed from the untempered log-probabilities of the draws.
         progress: print a progress bar, one step per row.
+        conditions: the model's condition inputs after the image (a list in
+            the order of `model.inputs[1:]`, e.g. `[labels]` with labels
+            `(N,)`), for a conditional model.
 
     Returns:
         uint8 images `(N, H, W, C)` (and their log-probabilities).
@@ -283,7 +293,8 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
                 f"`values` must have the shape of `noise`, {noise.shape}. "
                 f"Received: values.shape={values.shape}"
             )
-    state = run.init(len(noise))
+    conditions = check_conditions(model, conditions, len(noise))
+    state = run.init(len(noise), [tf.constant(c) for c in conditions])
     args = (
         tf.constant(noise), tf.constant(known), tf.constant(values, tf.int32),
         tf.constant(temperature, tf.float32),
@@ -306,7 +317,7 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
 
 
 def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
-           noise=None, return_log_prob=False, progress=False):
+           noise=None, return_log_prob=False, progress=False, conditions=None):
     """Draws `num_samples` images from `model`.
 
     Args:
@@ -321,6 +332,7 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
         noise: instead of `seed`, the uniform noise `(N, H, W, C)` itself.
         return_log_prob: also return `log p(x)` of each image in nats.
         progress: show a progress bar.
+        conditions: a conditional model's condition inputs (see `generate`).
 
     Returns:
         uint8 images `(num_samples, H, W, C)`.
@@ -332,7 +344,7 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
         raise ValueError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
     if noise is None:
-        shape = model.input_shape[1:]
+        shape = image_shape(model)
         noise = np.random.default_rng(seed).random((num_samples,) + tuple(shape), np.float32)
     elif np.ndim(noise) == 4 and len(noise) != num_samples:
         raise ValueError(
@@ -340,11 +352,11 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
             f"Received: noise.shape={np.shape(noise)}"
         )
     return generate(model, noise, temperature=temperature, method=method,
-                    return_log_prob=return_log_prob, progress=progress)
+                    return_log_prob=return_log_prob, progress=progress, conditions=conditions)
 
 
 def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1.0,
-             method="cached", progress=False):
+             method="cached", progress=False, conditions=None):
     """Image completion (the paper's Figure 1): keeps some sub-pixels, samples the rest.
 
     Args:
@@ -353,13 +365,13 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
         keep_rows: keep the top `keep_rows` rows (0 .. H) of each image.
         known: or a bool mask `(N, H, W, C)` (or broadcastable) of the
             sub-pixels to keep; combined with `keep_rows` when both are given.
-        seed, temperature, method, progress: as in `sample`.
+        seed, temperature, method, progress, conditions: as in `sample`.
 
     Returns:
         uint8 images `(N, H, W, C)`: the kept sub-pixels exactly as given,
         the others drawn conditioned on everything before them.
     """
-    shape = tuple(model.input_shape[1:])
+    shape = image_shape(model)
     images = check_images(images, shape, model_levels(model))
     height = shape[0]
     mask = np.zeros(images.shape, bool)
@@ -371,4 +383,4 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
         mask |= _broadcast_known(known, images.shape)
     noise = np.random.default_rng(seed).random(images.shape, np.float32)
     return generate(model, noise, known=mask, values=images, temperature=temperature,
-                    method=method, progress=progress)
+                    method=method, progress=progress, conditions=conditions)

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.utils.image_checks import check_images, model_levels
+from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
 from keras_pixelrnn.utils.traced_functions import kept_function
 
 
@@ -45,7 +45,7 @@ def bits_per_dim(nats_per_image, image_shape):
     return nats_per_image / (dims * math.log(2.0))
 
 
-def log_prob(model, images, batch_size=64):
+def log_prob(model, images, batch_size=64, conditions=None):
     """`log p(x)` in nats per image under `model`, as a NumPy array `(N,)`.
 
     The scorer is a `tf.function` kept with the model: traced on the first
@@ -58,6 +58,9 @@ def log_prob(model, images, batch_size=64):
         images: integer images `(N, H, W, C)`, values in `[0, levels)`
             (uint8 for 8-bit images, 0/1 for binary ones).
         batch_size: images per forward pass.
+        conditions: a conditional model's condition inputs after the image,
+            in the order of `model.inputs[1:]` (e.g. `[labels]`, labels
+            `(N,)` int), one entry per image.
 
     Example:
 
@@ -66,21 +69,28 @@ def log_prob(model, images, batch_size=64):
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
-    images = check_images(images, model.input_shape[1:], model_levels(model))
+    images = check_images(images, image_shape(model), model_levels(model))
+    conditions = check_conditions(model, conditions, len(images))
     score = kept_function(model, "log_prob", lambda: _scorer(model))
     out = [
-        score(tf.constant(images[start : start + batch_size])).numpy()
+        score(
+            tf.constant(images[start : start + batch_size]),
+            *(tf.constant(c[start : start + batch_size]) for c in conditions),
+        ).numpy()
         for start in range(0, len(images), batch_size)
     ]
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
 def _scorer(model):
-    spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.int32, name="images")
+    specs = [tf.TensorSpec((None,) + image_shape(model), tf.int32, name="images")] + [
+        tf.TensorSpec((None,) + tuple(c.shape[1:]), c.dtype, name=c.name) for c in model.inputs[1:]
+    ]
 
-    @tf.function(input_signature=[spec])
-    def score(images):
-        logits = model(tf.cast(images, tf.float32), training=False)
+    @tf.function(input_signature=specs)
+    def score(images, *conditions):
+        inputs = tf.cast(images, tf.float32)
+        logits = model([inputs, *conditions] if conditions else inputs, training=False)
         return log_prob_from_logits(logits, images)
 
     return score

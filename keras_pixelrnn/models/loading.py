@@ -20,6 +20,8 @@ def load_pixelrnn(path):
     except Exception as error:  # a corrupt or foreign file
         raise ValueError(f"--model {path!r} is not a loadable Keras model: {error}") from None
     inputs = getattr(model, "input_shape", None)
+    if isinstance(inputs, list) and inputs:  # a conditional model: the images come first
+        inputs = tuple(inputs[0])
     outputs = getattr(model, "output_shape", None)
     if (
         not isinstance(inputs, tuple) or len(inputs) != 4

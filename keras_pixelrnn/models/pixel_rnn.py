@@ -14,6 +14,14 @@
 Every convolution keeps the colour groups (R, G, B) of `color_channels`, so
 the logits of colour `c` at pixel `(i, j)` depend only on pixels before
 `(i, j)` and on the colours `< c` of `(i, j)` itself.
+
+A conditional model (`num_classes`, or `small_image_shape` for the second
+stage of the multi-scale PixelRNN) has a second input, the condition: one
+integer label per image, one-hot encoded, or a small image upsampled by
+(de)convolutions to a map of `condition_units` channels. The 7x7 input layer,
+every recurrent layer (PixelCNN: every block's 3x3 convolution) adds a
+learned 1x1 projection of it to its input-to-state pre-activations
+(`keras_pixelrnn.layers.conditioning`).
 """
 
 import math
@@ -22,6 +30,7 @@ import keras
 import numpy as np
 
 from keras_pixelrnn.generation import sampling
+from keras_pixelrnn.layers.conditioning import OneHotLabels
 from keras_pixelrnn.layers.color_logits import ColorLogits
 from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
@@ -70,6 +79,69 @@ def _check_arguments(architecture, image_shape, num_layers, hidden_units, levels
                 f"Received: {arg}={value}"
             )
     return image_shape, output_units
+
+
+def _check_condition_arguments(image_shape, hidden_units, num_classes, small_image_shape,
+                               condition_units):
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
+    ):
+        raise ValueError(
+            f"`num_classes` must be an integer >= 2 or None. Received: num_classes={num_classes!r}"
+        )
+    if small_image_shape is None:
+        return None, None
+    if num_classes is not None:
+        raise ValueError(
+            "A model conditions on either class labels or a small image, not both. "
+            f"Received: num_classes={num_classes!r}, small_image_shape={small_image_shape!r}"
+        )
+    try:
+        small = tuple(int(d) for d in small_image_shape)
+    except (TypeError, ValueError):
+        small = None
+    height, width, colors = image_shape
+    if (
+        small is None
+        or len(small) != 3
+        or small[-1] != colors
+        or height is None
+        or width is None
+        or min(small[:2]) < 1
+        or height % small[0]
+        or width % small[1]
+    ):
+        raise ValueError(
+            "`small_image_shape` must be (s, s', colors) with the image's colours and a "
+            f"height and width that divide the image's {image_shape}. "
+            f"Received: small_image_shape={small_image_shape!r}"
+        )
+    condition_units = 2 * hidden_units if condition_units is None else condition_units
+    if isinstance(condition_units, bool) or not isinstance(condition_units, int) or condition_units < 1:
+        raise ValueError(
+            "`condition_units` must be a positive integer. "
+            f"Received: condition_units={condition_units!r}"
+        )
+    return small, condition_units
+
+
+def _upsampling_network(small, image_shape, levels, units, policy):
+    """The multi-scale model's conditioning network (section 3.5): a small
+    image `(B, s, s', C)` -> a map `(B, H, W, units)`. Unmasked: the small
+    image is given, the network may see all of it."""
+    factors = (image_shape[0] // small.shape[1], image_shape[1] // small.shape[2])
+    x = keras.layers.Rescaling(
+        2.0 / (levels - 1), offset=-1.0, name="condition_rescale", dtype=policy
+    )(small)
+    x = keras.layers.Conv2D(
+        units, 3, padding="same", activation="relu", name="condition_conv", dtype=policy
+    )(x)
+    if factors != (1, 1):
+        x = keras.layers.Conv2DTranspose(
+            units, tuple(2 * f for f in factors), strides=factors, padding="same",
+            activation="relu", name="condition_upsample", dtype=policy,
+        )(x)
+    return keras.layers.Conv2D(units, 3, padding="same", name="condition_map", dtype=policy)(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -128,13 +200,23 @@ class PixelRNN(keras.Model):
             residual sum, in training only (a regulariser for small data
             sets). It has no weights: a model trained with it loads into
             one without. Defaults to 0 (none).
+        num_classes: a class-conditional model `p(x | label)` with labels
+            `0 .. num_classes-1` (>= 2); the model takes `[images, labels]`
+            with labels int `(B,)`. Defaults to None (unconditional).
+        small_image_shape: the conditional stage of a multi-scale PixelRNN
+            (section 3.5 of the paper): `p(x | small)` given a small image
+            `(s, s', colors)` whose height and width divide the image's; the
+            model takes `[images, small_images]`. Defaults to None.
+        condition_units: channels of the map upsampled from the small
+            image; default `2h`.
         dtype: dtype policy of the layers (e.g. `"mixed_float16"`); the
             logits are float32 in any case. Defaults to Keras' global policy.
         name: model name; default the architecture.
 
     Call arguments:
         images: `(B, H, W, C)` with integer values `0 .. levels-1`, any real
-            dtype.
+            dtype; `[images, labels]` or `[images, small_images]` for a
+            conditional model.
 
     Returns:
         Logits `(B, H, W, C, levels)`.
@@ -160,11 +242,17 @@ class PixelRNN(keras.Model):
         residual=True,
         skip_connections=True,
         dropout=0.0,
+        num_classes=None,
+        small_image_shape=None,
+        condition_units=None,
         dtype=None,
         **kwargs,
     ):
         image_shape, outputs = _check_arguments(
             architecture, image_shape, num_layers, hidden_units, levels, output_units
+        )
+        small_image_shape, condition_units = _check_condition_arguments(
+            image_shape, hidden_units, num_classes, small_image_shape, condition_units
         )
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
@@ -179,24 +267,41 @@ class PixelRNN(keras.Model):
 
         # === Functional graph ===
         images = keras.Input(image_shape, name="images")
+        inputs, condition = [images], None
+        if num_classes is not None:
+            labels = keras.Input((), dtype="int32", name="labels")
+            inputs.append(labels)
+            condition = OneHotLabels(num_classes, name="one_hot_labels", dtype=policy)(labels)
+        elif small_image_shape is not None:
+            small = keras.Input(small_image_shape, name="small_images")
+            inputs.append(small)
+            condition = _upsampling_network(
+                small, image_shape, levels, condition_units, policy
+            )
+
+        def conditioned(x):
+            return x if condition is None else [x, condition]
+
         x = keras.layers.Rescaling(2.0 / (levels - 1), offset=-1.0, name="rescale", dtype=policy)(
             images
         )
-        x = conv(2 * h, 7, "input_conv", mask_type="A")(x)
+        x = conv(2 * h, 7, "input_conv", mask_type="A")(conditioned(x))
         skips = [conv(2 * h, 1, "skip_0")(x)] if skip_connections else []
         for n in range(1, num_layers + 1):
             block = x
             if architecture == "row_lstm":
-                y = RowLSTM(h, color_channels=colors, name=f"block_{n}_row_lstm", dtype=policy)(x)
+                y = RowLSTM(h, color_channels=colors, name=f"block_{n}_row_lstm", dtype=policy)(
+                    conditioned(x)
+                )
             elif architecture == "diagonal_bilstm":
                 y = DiagonalBiLSTM(
                     h, color_channels=colors, name=f"block_{n}_diagonal_bilstm", dtype=policy
-                )(x)
+                )(conditioned(x))
             else:
                 y = keras.layers.ReLU(name=f"block_{n}_relu_1", dtype=policy)(x)
                 y = conv(h, 1, f"block_{n}_reduce")(y)
                 y = keras.layers.ReLU(name=f"block_{n}_relu_2", dtype=policy)(y)
-                y = conv(h, 3, f"block_{n}_conv")(y)
+                y = conv(h, 3, f"block_{n}_conv")(conditioned(y))
                 y = keras.layers.ReLU(name=f"block_{n}_relu_3", dtype=policy)(y)
             y = conv(2 * h, 1, f"block_{n}_project")(y)
             if dropout:
@@ -215,7 +320,7 @@ class PixelRNN(keras.Model):
         x = conv(colors * levels, 1, "output_conv_2", dtype="float32")(x)
         logits = ColorLogits(colors, name="logits", dtype="float32")(x)
         kwargs.setdefault("name", architecture)
-        super().__init__(inputs=images, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs if len(inputs) > 1 else images, outputs=logits, **kwargs)
 
         # === Config ===
         self.architecture = architecture
@@ -227,6 +332,9 @@ class PixelRNN(keras.Model):
         self.residual = residual
         self.skip_connections = skip_connections
         self.dropout = dropout
+        self.num_classes = num_classes
+        self.small_image_shape = small_image_shape
+        self.condition_units = condition_units if small_image_shape is not None else None
         self._policy_name = policy.name
 
     def get_config(self):
@@ -240,6 +348,11 @@ class PixelRNN(keras.Model):
             "residual": self.residual,
             "skip_connections": self.skip_connections,
             "dropout": self.dropout,
+            "num_classes": self.num_classes,
+            "small_image_shape": (
+                None if self.small_image_shape is None else list(self.small_image_shape)
+            ),
+            "condition_units": self.condition_units,
             "dtype": self._policy_name,
             "name": self.name,
             "trainable": self.trainable,
@@ -334,24 +447,81 @@ class PixelRNN(keras.Model):
 
     # === Likelihood and generation ===
 
-    def log_prob(self, images, batch_size=64):
-        """`log p(x)` in nats per image, a NumPy array `(N,)`.
+    def conditions(self, batch, labels=None, small_images=None):
+        """The condition inputs for `batch` images, checked: `[]`, `[labels]`
+        (int32 `(batch,)`; one label is repeated) or `[small_images]`.
+
+        Raises:
+            ValueError: labels (or a small image) missing for a conditional
+                model or given to an unconditional one, a label outside
+                `[0, num_classes)`, or a batch or shape that does not match.
+                The message names the argument and echoes the value.
+        """
+        if labels is not None and self.num_classes is None:
+            raise ValueError(
+                f"Model {self.name!r} is not class-conditional (num_classes=None), so it takes "
+                f"no `labels`. Received: labels={_short(labels)}"
+            )
+        if small_images is not None and self.small_image_shape is None:
+            raise ValueError(
+                f"Model {self.name!r} does not condition on a small image, so it takes no "
+                f"`small_images`. Received: small_images.shape={np.shape(small_images)}"
+            )
+        if self.num_classes is not None:
+            if labels is None:
+                raise ValueError(
+                    f"Model {self.name!r} is class-conditional (num_classes={self.num_classes}): "
+                    "give `labels`, one integer in [0, num_classes) per image or one for all. "
+                    "Received: labels=None"
+                )
+            return [_check_labels(labels, batch, self.num_classes)]
+        if self.small_image_shape is not None:
+            if small_images is None:
+                raise ValueError(
+                    f"Model {self.name!r} is conditioned on a small image "
+                    f"{self.small_image_shape}: give `small_images`. Received: small_images=None"
+                )
+            small = np.asarray(small_images)
+            if small.ndim != 4 or small.shape[1:] != self.small_image_shape:
+                raise ValueError(
+                    f"`small_images` must have shape (batch, {', '.join(map(str, self.small_image_shape))}). "
+                    f"Received: small_images.shape={small.shape}"
+                )
+            if len(small) != batch:
+                raise ValueError(
+                    f"`small_images` holds {len(small)} images for a batch of {batch}. "
+                    f"Received: small_images.shape={small.shape}"
+                )
+            from keras_pixelrnn.utils.image_checks import check_images
+
+            return [check_images(small, self.small_image_shape, self.levels, "small_images")
+                    .astype(np.float32)]
+        return []
+
+    def log_prob(self, images, batch_size=64, labels=None, small_images=None):
+        """`log p(x)` in nats per image, a NumPy array `(N,)`; `log p(x | y)`
+        for a conditional model.
 
         Args:
             images: integer images `(N, H, W, C)` in `[0, levels)`.
             batch_size: images per forward pass of the compiled scorer.
+            labels: a class-conditional model's labels, int `(N,)` in
+                `[0, num_classes)` (or one label for all).
+            small_images: a multi-scale second stage's small images.
         """
-        return likelihood.log_prob(self, images, batch_size=batch_size)
+        conditions = self.conditions(len(np.asarray(images)), labels, small_images)
+        return likelihood.log_prob(self, images, batch_size=batch_size, conditions=conditions)
 
-    def bits_per_dim(self, images, batch_size=64):
+    def bits_per_dim(self, images, batch_size=64, labels=None, small_images=None):
         """Negative log-likelihood in bits per dimension, `(N,)`:
         `-log p(x) / (H * W * C * ln 2)`."""
-        nats = -self.log_prob(images, batch_size=batch_size)
+        nats = -self.log_prob(images, batch_size=batch_size, labels=labels,
+                              small_images=small_images)
         dims = math.prod(np.shape(images)[1:])
         return nats / (dims * math.log(2.0))
 
     def sample(self, num_samples, seed=None, temperature=1.0, noise=None, method="cached",
-               return_log_prob=False, progress=False):
+               return_log_prob=False, progress=False, labels=None, small_images=None):
         """Draws `num_samples` images, uint8 `(num_samples, H, W, C)`.
 
         Args:
@@ -366,14 +536,20 @@ class PixelRNN(keras.Model):
                 pass per sub-pixel; the reference).
             return_log_prob: also return `log p(x)` of each image in nats.
             progress: show a progress bar, a step per row.
+            labels: a class-conditional model's label, one for all samples
+                or one per sample (`(num_samples,)`).
+            small_images: a multi-scale second stage's small images.
         """
+        conditions = self.conditions(num_samples, labels, small_images) if isinstance(
+            num_samples, (int, np.integer)
+        ) else None
         return sampling.sample(
             self, num_samples, seed=seed, temperature=temperature, method=method, noise=noise,
-            return_log_prob=return_log_prob, progress=progress,
+            return_log_prob=return_log_prob, progress=progress, conditions=conditions,
         )
 
     def complete(self, images, keep_rows=None, known=None, seed=None, temperature=1.0,
-                 method="cached", progress=False):
+                 method="cached", progress=False, labels=None, small_images=None):
         """Keeps some sub-pixels of `images` and draws the rest (Figure 1 of the paper).
 
         Args:
@@ -382,17 +558,45 @@ class PixelRNN(keras.Model):
             known: or a bool mask `(N, H, W, C)` (or broadcastable) of the
                 sub-pixels to keep; combined with `keep_rows` when both are
                 given.
-            seed, temperature, method, progress: as in `sample`.
+            seed, temperature, method, progress, labels, small_images: as
+                in `sample`.
 
         Returns:
             uint8 images `(N, H, W, C)`: the kept sub-pixels as given, the
             others drawn given everything before them.
         """
+        conditions = self.conditions(len(np.asarray(images)), labels, small_images)
         return sampling.complete(
             self, images, keep_rows=keep_rows, known=known, seed=seed, temperature=temperature,
-            method=method, progress=progress,
+            method=method, progress=progress, conditions=conditions,
         )
 
+
+def _short(value):
+    array = np.asarray(value)
+    return repr(value) if array.size <= 8 else f"array of shape {array.shape}"
+
+
+def _check_labels(labels, batch, num_classes):
+    array = np.asarray(labels)
+    if array.dtype.kind not in "iu" and not (
+        array.dtype.kind == "f" and np.all(np.floor(array) == array)
+    ):
+        raise ValueError(f"`labels` must be integers. Received: labels={_short(labels)}")
+    if array.ndim == 0:
+        array = np.full((batch,), array)
+    if array.ndim != 1 or len(array) != batch:
+        raise ValueError(
+            f"`labels` must hold one label per image ({batch}) or one for all. "
+            f"Received: labels with shape {np.shape(labels)}"
+        )
+    bad = array[(array < 0) | (array >= num_classes)]
+    if bad.size:
+        raise ValueError(
+            f"`labels` must lie in [0, {num_classes}) for a model with num_classes="
+            f"{num_classes}. Received: label {int(bad[0])} in labels={_short(labels)}"
+        )
+    return array.astype(np.int32)
 
 def build_pixel_rnn(architecture, image_shape, num_layers, hidden_units, levels=256,
                     output_units=None, residual=True, skip_connections=True, name=None):

@@ -91,7 +91,8 @@ def preset_config(preset, **overrides):
 
 OVERRIDABLE = (
     "architecture", "image_shape", "num_layers", "hidden_units", "levels", "output_units",
-    "residual", "skip_connections", "dropout", "name", "dtype", "trainable",
+    "residual", "skip_connections", "dropout", "num_classes", "small_image_shape",
+    "condition_units", "name", "dtype", "trainable",
 )
 
 # The constructor arguments the weights depend on (with the constructor's
@@ -100,6 +101,7 @@ OVERRIDABLE = (
 STRUCTURAL = {
     "architecture": None, "num_layers": None, "hidden_units": None, "levels": 256,
     "output_units": None, "residual": True, "skip_connections": True,
+    "num_classes": None, "small_image_shape": None, "condition_units": None,
 }
 
 
@@ -151,6 +153,9 @@ def structural_changes(preset, config):
     _check_preset(preset)
     base = dict(STRUCTURAL, **PRESETS[preset])
     new = dict(STRUCTURAL, **{k: v for k, v in config.items() if k in STRUCTURAL})
+    for c in (base, new):  # a shape from a config is a list
+        if isinstance(c["small_image_shape"], list):
+            c["small_image_shape"] = tuple(c["small_image_shape"])
 
     def outputs(c):
         return c["output_units"] or 2 * c["hidden_units"]
@@ -171,3 +176,46 @@ def structural_changes(preset, config):
     if colors is not None and colors != base["image_shape"][-1]:
         changed.append("image_shape")
     return sorted(changed)
+
+
+def _stage(preset, **changes):
+    config = {k: v for k, v in PRESETS[preset].items() if k not in ("image_shape", "levels")}
+    return dict(config, **changes)
+
+
+# The multi-scale PixelRNN (section 3.5): the small model and the full-size
+# conditional one, each one of the single-scale presets' structures.
+MULTI_SCALE_PRESETS = {
+    "mnist_multiscale": dict(
+        image_shape=(28, 28, 1), levels=2, factor=2,
+        small=_stage("mnist"), full=_stage("mnist", condition_units=32),
+    ),
+    "imagenet64_multiscale": dict(
+        image_shape=(64, 64, 3), levels=256, factor=2,
+        small=_stage("imagenet32"), full=_stage("imagenet64", condition_units=129),
+    ),
+}
+
+MULTI_SCALE_DESCRIPTIONS = {
+    "mnist_multiscale": "binarized MNIST at two scales: a 14x14 `mnist` Diagonal BiLSTM, then "
+                        "the 28x28 one given it",
+    "imagenet64_multiscale": "the paper's ImageNet 64x64 multi-scale Row LSTM: the 32x32 "
+                             "`imagenet32` model, then the 64x64 `imagenet64` one given it",
+}
+
+
+def multi_scale_preset_config(preset, **overrides):
+    """The `MultiScalePixelRNN` arguments of a multi-scale preset, with
+    `overrides` (`image_shape`, `levels`, `factor`, `small`, `full`, `name`,
+    `dtype`) replacing its own."""
+    if not isinstance(preset, str) or preset not in MULTI_SCALE_PRESETS:
+        raise ValueError(
+            f"`preset` must be one of {sorted(MULTI_SCALE_PRESETS)}. Received: preset={preset!r}"
+        )
+    allowed = ("image_shape", "levels", "factor", "small", "full", "name", "dtype", "trainable")
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        raise ValueError(f"Multi-scale preset overrides must be among {allowed}. Received: {unknown}")
+    config = dict(MULTI_SCALE_PRESETS[preset], **overrides)
+    config.setdefault("name", preset)
+    return config

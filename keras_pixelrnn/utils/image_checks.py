@@ -30,3 +30,41 @@ def check_images(images, image_shape, levels, name="images"):
 def model_levels(model):
     """Number of intensity levels of a PixelRNN model (its logits' last axis)."""
     return int(model.output_shape[-1])
+
+
+def image_shape(model):
+    """`(height, width, colors)` of a model's image input (its first input)."""
+    return tuple(model.inputs[0].shape[1:])
+
+
+def check_conditions(model, conditions, batch, name="conditions"):
+    """Checks a conditional model's condition inputs (all inputs after the
+    image, in order) against the model and a batch size; returns them as
+    NumPy arrays of the inputs' dtypes (an empty list for an unconditional
+    model)."""
+    specs = model.inputs[1:]
+    conditions = [] if conditions is None else list(conditions)
+    if len(conditions) != len(specs):
+        names = [spec.name for spec in specs]
+        raise ValueError(
+            f"Model {model.name!r} takes {len(specs)} condition inputs {names} besides the "
+            f"images. Received: {len(conditions)} {name}"
+        )
+    checked = []
+    for spec, value in zip(specs, conditions):
+        value = np.asarray(value)
+        expected = tuple(spec.shape[1:])
+        if value.ndim != len(spec.shape) or any(
+            e is not None and e != g for e, g in zip(expected, value.shape[1:])
+        ):
+            raise ValueError(
+                f"`{name}` input {spec.name!r} must have shape "
+                f"{('batch',) + expected}. Received: shape={value.shape}"
+            )
+        if len(value) != batch:
+            raise ValueError(
+                f"`{name}` input {spec.name!r} holds {len(value)} entries for {batch} images. "
+                f"Received: shape={value.shape}"
+            )
+        checked.append(value.astype(spec.dtype))
+    return checked
