@@ -3,7 +3,8 @@
     from keras_pixelrnn import PixelRNN, MaskedConv2D, RowLSTM, DiagonalBiLSTM
 
 Importing the package registers every class that a saved PixelRNN holds
-(layers, `ColorLogits`, `PixelRNN`, the loss and the metrics), so
+(layers, `ColorLogits`, `OneHotLabels`, `PixelRNN`, `MultiScalePixelRNN`
+and its `Subsample` and `GridGiven`, the loss and the metrics), so
 `keras.saving.load_model(path)` needs no `custom_objects`.
 """
 
@@ -38,6 +39,7 @@ if _keras.backend.backend() != "tensorflow":
 
 from keras_pixelrnn.analysis.receptive_field import receptive_field  # noqa: E402
 from keras_pixelrnn.layers.color_logits import ColorLogits  # noqa: E402
+from keras_pixelrnn.layers.conditioning import OneHotLabels  # noqa: E402
 from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM  # noqa: E402
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell  # noqa: E402
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D  # noqa: E402
@@ -50,6 +52,7 @@ from keras_pixelrnn.models.likelihood import (  # noqa: E402
     PixelRNNLoss,
     log_prob,
 )
+from keras_pixelrnn.models.multi_scale import MultiScalePixelRNN  # noqa: E402
 from keras_pixelrnn.models.pixel_rnn import PixelRNN  # noqa: E402
 
 __version__ = "0.2.0"
@@ -60,7 +63,9 @@ __all__ = [
     "DiagonalBiLSTM",
     "DiagonalLSTMCell",
     "MaskedConv2D",
+    "MultiScalePixelRNN",
     "NatsPerImage",
+    "OneHotLabels",
     "PixelRNN",
     "PixelRNNLoss",
     "RowLSTM",

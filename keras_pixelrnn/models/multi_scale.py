@@ -1,0 +1,295 @@
+"""`MultiScalePixelRNN`: the paper's multi-scale PixelRNN (section 3.5).
+
+An image `x` of `n x n'` pixels is modelled at two scales:
+
+    s = x[::f, ::f]                       the small image: every f-th pixel (f = 2)
+    p(x) = p(s) * p(x outside the grid | s)
+
+1. An unconditional PixelRNN (`small_model`) models the small image `s`.
+2. A conditional PixelRNN (`full_model`, built with `small_image_shape`) models
+   the whole image given `s`: a small network of convolutions and a
+   deconvolution upsamples `s` to a map of `condition_units` channels, and
+   every layer adds a learned 1x1 projection of that map to its
+   input-to-state pre-activations (`keras_pixelrnn.layers.conditioning`).
+
+The sub-pixels on the grid are `s` itself: given `s` they are known, so the
+second term counts only the sub-pixels off the grid, and sampling copies `s`
+onto the grid and draws the rest (the cached sampler's image completion).
+This makes `log p(s) + log p(x | s)` the exact log-likelihood of `x` under
+the model's sampler (the paper leaves this detail open; this is the choice
+of this package).
+
+Training is `fit` on `(images, model.targets(images))`: the model has two
+outputs, the small model's logits and the full model's (with the grid's
+logits made certain of the given values), each with `PixelRNNLoss`, so
+Keras reports both terms (`small_loss`, `full_loss`) and their sum.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_pixelrnn.models import likelihood
+from keras_pixelrnn.models.pixel_rnn import PixelRNN
+from keras_pixelrnn.utils.image_checks import check_images
+from keras_pixelrnn.utils.traced_functions import kept_function
+
+# The constructor arguments of a stage (`small`, `full`): those of PixelRNN
+# that are not set by the multi-scale model itself.
+STAGE_ARGUMENTS = (
+    "architecture", "num_layers", "hidden_units", "output_units", "residual",
+    "skip_connections", "dropout", "condition_units",
+)
+
+
+def subsample(images, factor):
+    """The small image: every `factor`-th pixel, from `(0, 0)` on (NumPy or TF)."""
+    return images[:, ::factor, ::factor]
+
+
+def grid_mask(image_shape, factor):
+    """Bool `(H, W, C)`: the sub-pixels that the small image holds."""
+    mask = np.zeros(image_shape, bool)
+    mask[::factor, ::factor] = True
+    return mask
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class Subsample(keras.layers.Layer):
+    """Images `(B, H, W, C)` -> every `factor`-th pixel `(B, H/f, W/f, C)`."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, images):
+        return subsample(images, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, None if h is None else -(-h // self.factor),
+                None if w is None else -(-w // self.factor), c)
+
+    def get_config(self):
+        return dict(super().get_config(), factor=self.factor)
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class GridGiven(keras.layers.Layer):
+    """`[logits (B, H, W, C, L), images (B, H, W, C)]` -> the logits with the
+    sub-pixels of the grid made certain of their values: their
+    log-probability is exactly 0, so a likelihood counts the other
+    sub-pixels only."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, inputs):
+        logits, images = inputs
+        shape = tf.shape(images)
+        rows = tf.range(shape[1]) % self.factor == 0
+        cols = tf.range(shape[2]) % self.factor == 0
+        on_grid = tf.logical_and(rows[:, None], cols[None, :])[None, :, :, None, None]
+        levels = logits.shape[-1]
+        certain = tf.one_hot(tf.cast(images, tf.int32), levels, on_value=0.0, off_value=-1e4,
+                             dtype=logits.dtype)
+        return tf.where(on_grid, certain, logits)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return dict(super().get_config(), factor=self.factor)
+
+
+def _stage(config, name):
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(STAGE_ARGUMENTS))
+    if unknown:
+        raise ValueError(
+            f"`{name}` takes the PixelRNN arguments {STAGE_ARGUMENTS}. Received: {unknown}"
+        )
+    for required in ("architecture", "num_layers", "hidden_units"):
+        if required not in config:
+            raise ValueError(
+                f"`{name}` must give {required!r}. Received: {name}={config!r}"
+            )
+    return config
+
+
+@keras.saving.register_keras_serializable(package="keras_pixelrnn")
+class MultiScalePixelRNN(keras.Model):
+    """The multi-scale PixelRNN: an unconditional PixelRNN of the image's
+    every `factor`-th pixel, and a PixelRNN of the whole image conditioned
+    on it (section 3.5 of the paper).
+
+    Args:
+        image_shape: `(height, width, colors)`, height and width divisible
+            by `factor`.
+        small: the small model's PixelRNN arguments (a dict with
+            `architecture`, `num_layers`, `hidden_units`, and optionally
+            `output_units`, `residual`, `skip_connections`, `dropout`).
+        full: the full-size conditional model's, likewise, and optionally
+            `condition_units` (channels of the upsampled map; default 2h).
+        factor: the subsampling step; the paper's s = n/2 is 2.
+        levels: intensity levels per colour (256, or 2 for binary images).
+        dtype: dtype policy of the layers.
+
+    Call arguments:
+        images: `(B, H, W, C)` integer values in `[0, levels)`.
+
+    Returns:
+        `[small_logits (B, H/f, W/f, C, L), full_logits (B, H, W, C, L)]`,
+        the full logits with the grid's sub-pixels certain (see
+        `GridGiven`).
+
+    Example:
+
+    >>> model = MultiScalePixelRNN.from_preset("mnist_multiscale")
+    >>> model.compile("adam", loss=[PixelRNNLoss(), PixelRNNLoss()])
+    >>> model.fit(images, model.targets(images), epochs=10)
+    >>> terms = model.log_prob_terms(images)   # {"small": ..., "full": ...}
+    >>> samples = model.sample(16, seed=0)     # both stages, cached
+    """
+
+    def __init__(self, image_shape, small, full, factor=2, levels=256, dtype=None, **kwargs):
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
+            raise ValueError(f"`factor` must be an integer >= 2. Received: factor={factor!r}")
+        try:
+            image_shape = tuple(int(d) for d in image_shape)
+        except (TypeError, ValueError):
+            image_shape = None
+        if (
+            image_shape is None or len(image_shape) != 3
+            or image_shape[0] % factor or image_shape[1] % factor
+        ):
+            raise ValueError(
+                f"`image_shape` must be (height, width, colors) with height and width "
+                f"divisible by factor={factor}. Received: image_shape={image_shape}"
+            )
+        small, full = _stage(small, "small"), _stage(full, "full")
+        small_shape = (image_shape[0] // factor, image_shape[1] // factor, image_shape[2])
+        small_model = PixelRNN(
+            image_shape=small_shape, levels=levels, dtype=dtype, name="small",
+            **{k: v for k, v in small.items() if k != "condition_units"},
+        )
+        full_model = PixelRNN(
+            image_shape=image_shape, levels=levels, small_image_shape=small_shape, dtype=dtype,
+            name="full_stage", **full,
+        )
+
+        # === Functional graph ===
+        images = keras.Input(image_shape, name="images")
+        small_images = Subsample(factor, name="subsample")(images)
+        small_logits = small_model(small_images)
+        full_logits = full_model([images, small_images])
+        full_logits = GridGiven(factor, name="full")([full_logits, images])
+        kwargs.setdefault("name", "multi_scale_pixel_rnn")
+        super().__init__(inputs=images, outputs=[small_logits, full_logits], **kwargs)
+
+        # === Config ===
+        self.image_shape = image_shape
+        self.small_config, self.full_config = small, full
+        self.factor, self.levels = factor, levels
+        self.small_model, self.full_model = small_model, full_model
+        self._policy_name = small_model.dtype_policy.name
+
+    def get_config(self):
+        return {
+            "image_shape": list(self.image_shape),
+            "small": dict(self.small_config),
+            "full": dict(self.full_config),
+            "factor": self.factor,
+            "levels": self.levels,
+            "dtype": self._policy_name,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, **overrides):
+        """One of `MULTI_SCALE_PRESETS` by name, keyword arguments replacing
+        its configuration (e.g. `small=dict(...)`)."""
+        from keras_pixelrnn.models.presets import multi_scale_preset_config
+
+        return cls(**multi_scale_preset_config(preset, **overrides))
+
+    # === Likelihood and generation ===
+
+    def targets(self, images):
+        """The training targets of `images`: `(small images, images)`."""
+        return (subsample(images, self.factor), images)
+
+    def log_prob_terms(self, images, batch_size=64):
+        """`{"small": log p(s), "full": log p(x | s)}` in nats per image, `(N,)`
+        each, where `s` is the subsampled image and the second term counts
+        the sub-pixels off the grid."""
+        images = check_images(images, self.image_shape, self.levels)
+        score = kept_function(self, "log_prob_terms", lambda: _scorer(self))
+        terms = [score(tf.constant(images[k : k + batch_size])) for k in range(0, len(images), batch_size)]
+        if not terms:
+            return {"small": np.zeros((0,), np.float32), "full": np.zeros((0,), np.float32)}
+        return {
+            name: np.concatenate([t[i].numpy() for t in terms])
+            for i, name in enumerate(("small", "full"))
+        }
+
+    def log_prob(self, images, batch_size=64):
+        """`log p(x) = log p(s) + log p(x | s)` in nats per image, `(N,)`."""
+        terms = self.log_prob_terms(images, batch_size=batch_size)
+        return terms["small"] + terms["full"]
+
+    def sample(self, num_samples, seed=None, temperature=1.0, method="cached",
+               return_small=False, progress=False):
+        """Draws `num_samples` images in two stages, each with the sampler of
+        `method`: the small image, then the rest of the full one given it.
+
+        Args:
+            num_samples: number of images, > 0.
+            seed: seed of both stages' noise.
+            temperature, method, progress: as in `PixelRNN.sample`.
+            return_small: also return the small images.
+
+        Returns:
+            uint8 images `(num_samples, H, W, C)` (and the small ones).
+        """
+        rng = np.random.default_rng(seed)
+        small_seed, full_seed = (int(s) for s in rng.integers(0, 2**31 - 1, 2))
+        small = self.small_model.sample(num_samples, seed=small_seed, temperature=temperature,
+                                        method=method, progress=progress)
+        images = self.complete_from_small(small, seed=full_seed, temperature=temperature,
+                                          method=method, progress=progress)
+        return (images, small) if return_small else images
+
+    def complete_from_small(self, small_images, seed=None, temperature=1.0, method="cached",
+                            progress=False):
+        """The second stage alone: full images `(N, H, W, C)` whose grid holds
+        `small_images` `(N, H/f, W/f, C)` and whose other sub-pixels are
+        drawn given them."""
+        small = check_images(small_images, self.small_model.image_shape, self.levels,
+                             name="small_images")
+        placeholder = np.zeros((len(small),) + self.image_shape, np.int32)
+        placeholder[:, :: self.factor, :: self.factor] = small
+        return self.full_model.complete(
+            placeholder, known=grid_mask(self.image_shape, self.factor), seed=seed,
+            temperature=temperature, method=method, progress=progress, small_images=small,
+        )
+
+
+def _scorer(model):
+    spec = tf.TensorSpec((None,) + model.image_shape, tf.int32, name="images")
+
+    @tf.function(input_signature=[spec])
+    def score(images):
+        small_logits, full_logits = model(tf.cast(images, tf.float32), training=False)
+        return (
+            likelihood.log_prob_from_logits(small_logits, subsample(images, model.factor)),
+            likelihood.log_prob_from_logits(full_logits, images),
+        )
+
+    return score
