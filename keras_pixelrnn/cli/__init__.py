@@ -7,6 +7,12 @@
     keras-pixelrnn export saved-model --model runs/small/model.keras --out serving/pixelrnn
     keras-pixelrnn export onnx --model runs/small/model.keras --out model.onnx --signature log_prob
 
+A class-conditional model, trained on the data set's labels and sampled by class:
+
+    keras-pixelrnn train --dataset mnist_5k --binarize --num-classes 10 --epochs 2 --out runs/digits
+    keras-pixelrnn sample --model runs/digits/model.keras --per-class 8 --out classes.png
+    keras-pixelrnn sample --model runs/digits/model.keras --label 7 --num 8 --out sevens.png
+
 One module per command family (`train`, `evaluate`, `generate`, `export`),
 each with `register(commands)` for its sub-commands; this one wires them up.
 """

@@ -1,4 +1,5 @@
-"""What more than one command needs: the model to run (a file or a preset), the binarization rule."""
+"""What more than one command needs: the model to run (a file or a preset), the
+binarization rule, the labels of a class-conditional model."""
 
 
 def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
@@ -40,3 +41,21 @@ def model_from(args, load=load_model):
 def binarize_for(levels, args):
     """Binary images for a 2-level model, or when `--binarize` asks."""
     return bool(getattr(args, "binarize", False) or levels == 2)
+
+
+def num_classes_of(model):
+    """`model.num_classes`: the number of classes of a class-conditional PixelRNN,
+    None for an unconditional one."""
+    return getattr(model, "num_classes", None)
+
+
+def labelled(read, why):
+    """`read()`, a read of data with `with_labels=True`; a source without labels is
+    a ValueError that starts with `why` (what needs them) and goes on with the
+    data layer's message, which names the source."""
+    from keras_pixelrnn.data import NoLabelsError
+
+    try:
+        return read()
+    except NoLabelsError as error:
+        raise ValueError(f"{why}: {error}") from None

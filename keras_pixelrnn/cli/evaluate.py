@@ -2,12 +2,22 @@
 
     keras-pixelrnn evaluate --model runs/small/model.keras --dataset mnist_5k --json
     keras-pixelrnn evaluate --preset small --dataset mnist_5k     # shipped weights
+
+A class-conditional model (`train --num-classes K`) scores `log p(x | label)`
+with the data set's own labels, which it then must have (see
+`keras_pixelrnn.data`); a label outside `[0, K)` is an error (exit 2).
 """
 
 import json
 import math
 
-from keras_pixelrnn.cli.common import add_model_arguments, binarize_for, model_from
+from keras_pixelrnn.cli.common import (
+    add_model_arguments,
+    binarize_for,
+    labelled,
+    model_from,
+    num_classes_of,
+)
 
 
 def register(commands):
@@ -28,22 +38,38 @@ def evaluate(args):
 
     from keras_pixelrnn import data
     from keras_pixelrnn.models.likelihood import log_prob, model_levels
+    from keras_pixelrnn.utils.image_checks import image_shape
 
     model = model_from(args)
-    shape, levels = tuple(model.input_shape[1:]), model_levels(model)
+    shape, levels, num_classes = image_shape(model), model_levels(model), num_classes_of(model)
     if args.split:
         split = args.split
     elif args.dataset in data.DATASETS:
         split = "validation" if args.dataset == "mnist_5k" else "test"
     else:
         split = "train"  # a file or folder is one split: all its images
-    ds = data.make_dataset(
-        args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
-        levels=levels, binarize=binarize_for(levels, args), shuffle=False, seed=args.seed,
-        limit=args.limit,
-    )
+
+    def read(**labels):
+        return data.make_dataset(
+            args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
+            levels=levels, binarize=binarize_for(levels, args), shuffle=False, seed=args.seed,
+            limit=args.limit, **labels,
+        )
+
     # The model's own compiled scorer, traced once whatever the batch size.
-    nats = np.concatenate([-log_prob(model, batch.numpy(), args.batch_size) for batch in ds])
+    if num_classes is None:
+        scores = [-log_prob(model, batch.numpy(), args.batch_size) for batch in read()]
+    else:  # log p(x | label), each image with its own label
+        ds = labelled(
+            lambda: read(with_labels=True, num_classes=num_classes),
+            f"The model is class-conditional (num_classes={num_classes}) and scores each "
+            f"image given its label, so --dataset {args.dataset} needs labels",
+        )
+        scores = [
+            -log_prob(model, images.numpy(), args.batch_size, conditions=[labels.numpy()])
+            for (images, labels), _ in ds
+        ]
+    nats = np.concatenate(scores)
     if nats.size == 0:
         raise SystemExit(f"error: --dataset {args.dataset!r} split {split!r} holds no images")
     dims = int(np.prod(shape))

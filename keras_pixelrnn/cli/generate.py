@@ -6,17 +6,48 @@
 
 `--preset NAME` (instead of `--model`) runs a preset's pretrained weights
 shipped in the package; a preset without them is an error (exit 2).
+
+A class-conditional model (`train --num-classes K`) draws images of given
+classes, and needs them: exactly one of
+
+    keras-pixelrnn sample --model runs/digits/model.keras --label 7 --num 8 --out sevens.png
+    keras-pixelrnn sample --model runs/digits/model.keras --labels 0,1,2 --out three.png
+    keras-pixelrnn sample --model runs/digits/model.keras --per-class 8 --out classes.png
+
+`--label L` gives every sample class L; `--labels` one class per sample
+(`--num` defaults to their number; fewer than `--num` are repeated in turn);
+`--per-class N` draws N of each class 0 .. K-1, in class order, and its .png
+grid has one row per class. Labels given to an unconditional model, none given
+to a conditional one, or a label outside `[0, K)` are errors (exit 2).
+`complete` completes each image given its own label from `--images`, which
+then must have labels (see `keras_pixelrnn.data`).
 """
 
 import time
 
-from keras_pixelrnn.cli.common import add_model_arguments, binarize_for, model_from
+from keras_pixelrnn.cli.common import (
+    add_model_arguments,
+    binarize_for,
+    labelled,
+    model_from,
+    num_classes_of,
+)
+
+DEFAULT_NUM = 16
 
 
 def register(commands):
     p = commands.add_parser("sample", help="draw images")
     add_model_arguments(p)
-    p.add_argument("--num", type=int, default=16)
+    p.add_argument("--num", type=int, default=None,
+                   help=f"images to draw (default {DEFAULT_NUM}, or one per label of --labels)")
+    labels = p.add_mutually_exclusive_group()
+    labels.add_argument("--label", type=int, metavar="L",
+                        help="a class-conditional model: class L for every sample")
+    labels.add_argument("--labels", metavar="L1,L2,...",
+                        help="a class-conditional model: one class per sample, repeated to --num")
+    labels.add_argument("--per-class", type=int, metavar="N",
+                        help="a class-conditional model: N samples of every class, a grid row each")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--method", choices=("cached", "naive"), default="cached")
     p.add_argument("--temperature", type=float, default=1.0)
@@ -37,29 +68,105 @@ def register(commands):
     p.set_defaults(run=complete)
 
 
-def _write_images(images, path, levels, scale=4):
+def _write_images(images, path, levels, scale=4, columns=None):
     from keras_pixelrnn.utils.image_grid import grid, write_npy, write_png
 
     if path.endswith(".npy"):
         write_npy(images, path)
     elif path.endswith(".png"):
-        write_png(grid(images, levels), path, scale=scale)
+        write_png(grid(images, levels, columns=columns), path, scale=scale)
     else:
         raise SystemExit(f"error: --out {path!r} must end in .png or .npy")
 
 
+def _label_option(args):
+    """The label option given to `sample` as `(option, value)`, or None."""
+    for option, value in (
+        ("--label", args.label), ("--labels", args.labels), ("--per-class", args.per_class),
+    ):
+        if value is not None:
+            return option, value
+    return None
+
+
+def _sample_plan(args, num_classes):
+    """What `sample` draws: `(number of images, labels int32 (n,) or None, grid
+    columns or None)`, from `--num` and the label options, checked against the
+    model's `num_classes`."""
+    import numpy as np
+
+    if args.num is not None and args.num < 1:
+        raise ValueError(f"--num must be a positive integer. Received: --num {args.num}")
+    given = _label_option(args)
+    if num_classes is None:
+        if given is not None:
+            raise ValueError(
+                f"{given[0]} gives labels, but the model is not class-conditional "
+                f"(num_classes=None) and takes none. Received: {given[0]} {given[1]}"
+            )
+        return (DEFAULT_NUM if args.num is None else args.num), None, None
+    if given is None:
+        raise ValueError(
+            f"The model is class-conditional (num_classes={num_classes}): give the classes "
+            "to draw with --label L, --labels L1,L2,... or --per-class N. "
+            "Received: none of them"
+        )
+    option, value = given
+    if option == "--per-class":
+        if value < 1:
+            raise ValueError(
+                f"--per-class must be a positive integer. Received: --per-class {value}"
+            )
+        if args.num is not None:
+            raise ValueError(
+                f"--per-class {value} draws {value} images of each of the {num_classes} classes; "
+                f"leave out --num. Received: --num {args.num}"
+            )
+        labels = np.repeat(np.arange(num_classes, dtype=np.int32), value)
+        return len(labels), labels, value
+    if option == "--label":
+        labels = [value]
+    else:
+        try:
+            labels = [int(text) for text in value.split(",")]
+        except ValueError:
+            raise ValueError(
+                "--labels must be integers separated by commas, e.g. 0,1,2. "
+                f"Received: --labels {value}"
+            ) from None
+    bad = [label for label in labels if not 0 <= label < num_classes]
+    if bad:
+        raise ValueError(
+            f"{option} must lie in [0, {num_classes}) for a model with "
+            f"num_classes={num_classes}. Received: {option} {value} "
+            f"(outside: {', '.join(map(str, bad))})"
+        )
+    num = args.num
+    if num is None:
+        num = DEFAULT_NUM if option == "--label" else len(labels)
+    if len(labels) > num:
+        raise ValueError(
+            f"--labels gives {len(labels)} labels for --num {num} images: give one per image, "
+            f"or fewer to repeat them in turn. Received: --labels {value}"
+        )
+    return num, np.resize(np.array(labels, np.int32), num), None
+
+
 def sample(args):
-    from keras_pixelrnn.utils.image_checks import model_levels
     from keras_pixelrnn.generation.sampling import sample as draw
+    from keras_pixelrnn.utils.image_checks import model_levels
 
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
         raise SystemExit(f"error: --out {args.out!r} must end in .png or .npy")
     model = model_from(args)
+    num, labels, columns = _sample_plan(args, num_classes_of(model))
     start = time.time()
-    images = draw(model, args.num, seed=args.seed, temperature=args.temperature,
-                  method=args.method, progress=True)
-    print(f"sampled {args.num} images ({args.method}) in {time.time() - start:.1f} s")
-    _write_images(images, args.out, model_levels(model))
+    images = draw(model, num, seed=args.seed, temperature=args.temperature,
+                  method=args.method, progress=True,
+                  conditions=None if labels is None else [labels])
+    given = "" if labels is None else f" of classes {sorted(set(labels.tolist()))}"
+    print(f"sampled {num} images{given} ({args.method}) in {time.time() - start:.1f} s")
+    _write_images(images, args.out, model_levels(model), columns=columns)
     print(f"wrote {args.out}")
     return 0
 
@@ -68,20 +175,33 @@ def complete(args):
     import numpy as np
 
     from keras_pixelrnn import data
-    from keras_pixelrnn.utils.image_grid import grid, write_png
-    from keras_pixelrnn.utils.image_checks import model_levels
     from keras_pixelrnn.generation.sampling import complete as fill
+    from keras_pixelrnn.utils.image_checks import image_shape, model_levels
+    from keras_pixelrnn.utils.image_grid import grid, write_png
 
     if not args.out.endswith(".png"):
         raise SystemExit(f"error: --out {args.out!r} must end in .png")
     model = model_from(args)
-    shape, levels = tuple(model.input_shape[1:]), model_levels(model)
-    images = data.load_images(
-        args.images, split=args.split, image_shape=shape, levels=levels,
-        binarize=binarize_for(levels, args), limit=args.num,
-    )
+    shape, levels, num_classes = image_shape(model), model_levels(model), num_classes_of(model)
+
+    def read(**labels):
+        return data.load_images(
+            args.images, split=args.split, image_shape=shape, levels=levels,
+            binarize=binarize_for(levels, args), limit=args.num, **labels,
+        )
+
+    if num_classes is None:
+        images, conditions = read(), None
+    else:  # each image completed given its own label
+        images, labels = labelled(
+            lambda: read(with_labels=True, num_classes=num_classes),
+            f"The model is class-conditional (num_classes={num_classes}) and completes "
+            f"each image given its label, so --images {args.images} needs labels",
+        )
+        conditions = [labels]
     completed = fill(model, images, keep_rows=args.keep_rows, seed=args.seed,
-                     temperature=args.temperature, method=args.method, progress=True)
+                     temperature=args.temperature, method=args.method, progress=True,
+                     conditions=conditions)
     occluded = images.copy()
     occluded[:, args.keep_rows:] = 0
     # One column per image: original, occluded input, completion.

