@@ -7,6 +7,9 @@ The same as `keras-pixelrnn export onnx ...` (keras_pixelrnn/cli/export.py), wit
 keras_pixelrnn. Fails (exit 2) on any op tf2onnx cannot convert, an invalid model, or ONNX Runtime
 disagreeing with Keras. (Not named onnx.py: run as a script, its folder comes first on sys.path
 and would shadow the onnx package.)
+
+A conditional model's ONNX graph also takes its condition input (labels or small_images); the
+checks against Keras feed labels arange(B) % num_classes.
 """
 
 import sys

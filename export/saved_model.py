@@ -5,6 +5,8 @@
 
 The same as `keras-pixelrnn export saved-model ...` (keras_pixelrnn/cli/export.py), with the
 installed keras_pixelrnn. Signatures: log_prob (= serving_default), logits, sample.
+A conditional model's signatures also take its condition input (labels int32 (B,), or
+small_images float32 (B, s, s', C)).
 """
 
 import sys

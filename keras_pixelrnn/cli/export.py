@@ -17,6 +17,11 @@ The graphs are device-neutral unless asked otherwise (see
 and TensorFlow's default executor for `sample`, which suit any server.
 `--batch-chains 2` and `--single-threaded-sampler` are faster on a server
 with only a CPU (2 or more cores) and are stored in the exported graph.
+
+A conditional model (class labels, or a small image) exports signatures
+that take its condition inputs after the images or noise (`labels` int32
+`(B,)`, or `small_images`); the ONNX export's checks against Keras feed
+them (labels `arange(B) % num_classes`).
 """
 
 import os
@@ -96,6 +101,7 @@ def saved_model(args):
     from keras_pixelrnn.serving.saved_model import write_saved_model
     from keras_pixelrnn.serving.signatures import (
         SINGLE_THREADED_EXECUTOR,
+        condition_specs,
         image_spec,
         signature_names,
     )
@@ -114,8 +120,11 @@ def saved_model(args):
         return _fail(error)
     shape, levels = image_spec(model)
     names = ", ".join(signature_names(model))
+    conditions = "".join(
+        f", {spec.name} {spec.dtype.name} {tuple(spec.shape)}" for spec in condition_specs(model)
+    )
     print(
-        f"wrote {path}  (images {shape}, {levels} levels; signatures {names}, "
+        f"wrote {path}  (images {shape}{conditions}, {levels} levels; signatures {names}, "
         "serving_default=log_prob)"
     )
     return 0

@@ -1,7 +1,9 @@
 """Serving a PixelRNN: TF Serving SavedModels and checked ONNX models.
 
 * `signatures`: the signature functions (`log_prob`, `logits`, `sample`) and
-  the checks on their inputs; device-neutral by default.
+  the checks on their inputs; device-neutral by default. A conditional
+  model's signatures take its condition inputs too (`labels`, or
+  `small_images`); `signature_inputs` makes a signature's inputs, checked.
 * `saved_model`: the TF Serving layout `base/<version>/`, written then renamed.
 * `onnx_export`: tf2onnx conversion, checked against Keras before it is written.
 
@@ -22,8 +24,10 @@ from keras_pixelrnn.serving.saved_model import next_version, write_saved_model
 from keras_pixelrnn.serving.signatures import (
     SIGNATURES,
     SINGLE_THREADED_EXECUTOR,
+    condition_specs,
     image_spec,
     serving_functions,
+    signature_inputs,
     signature_names,
 )
 
@@ -35,11 +39,13 @@ __all__ = [
     "SINGLE_THREADED_EXECUTOR",
     "ConversionError",
     "check_onnx",
+    "condition_specs",
     "convert_to_onnx",
     "image_spec",
     "next_version",
     "onnx_session_options",
     "serving_functions",
+    "signature_inputs",
     "signature_names",
     "write_onnx",
     "write_saved_model",

@@ -11,6 +11,14 @@ Runtime checks the input's dtype, rank and fixed sizes; an image value
 `>= levels` fails in its GatherND bounds check ("invalid index"); noise
 outside `[0, 1)` is drawn from without complaint (check it in the client).
 
+A conditional model's ONNX graph takes its condition inputs after the image
+or noise (`labels` int32 `(B,)`, or `small_images` float32), named as in the
+SavedModel; the checks against Keras feed them too (labels `arange(B) %
+num_classes`). A label outside `[0, num_classes)` gives a zero one-hot vector
+without complaint, and one label (or small image) for a batch of images is
+broadcast to all of them: check them in the client, as
+`signatures.signature_inputs` does.
+
 Two custom op handlers (`ONNX_OP_HANDLERS`) make the graph lean: 1x1
 convolutions become MatMuls, reverses become Slices.
 
@@ -27,7 +35,7 @@ import math
 
 import numpy as np
 
-from keras_pixelrnn.serving.signatures import image_spec, serving_functions
+from keras_pixelrnn.serving.signatures import image_spec, serving_functions, signature_inputs
 
 OPSET = 17
 LOG_PROB_ATOL = 1e-4  # nats per image; ONNX Runtime vs Keras
@@ -164,11 +172,23 @@ def onnx_session_options(spinning=False, threads=0):
     return options
 
 
-def _parity_inputs(signature, shape, levels, batch, seed):
+def _parity_inputs(model, signature, batch, seed):
+    """The inputs of one check: random images or noise, labels `arange(batch)
+    % num_classes`, random small images; named as the signature's inputs."""
+    shape, levels = image_spec(model)
     rng = np.random.default_rng(seed)
     if signature == "sample":
-        return rng.random((batch,) + shape, np.float32)
-    return rng.integers(0, levels, (batch,) + shape).astype(np.uint8)
+        values = rng.random((batch,) + shape, np.float32)
+    else:
+        values = rng.integers(0, levels, (batch,) + shape).astype(np.uint8)
+    conditions = {}
+    for spec in model.inputs[1:]:
+        if np.dtype(spec.dtype).kind in "iu":
+            conditions[spec.name] = np.arange(batch) % model.num_classes
+        else:
+            size = (batch,) + tuple(spec.shape[1:])
+            conditions[spec.name] = rng.integers(0, levels, size).astype(np.float32)
+    return signature_inputs(model, signature, values, **conditions)
 
 
 def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
@@ -176,25 +196,33 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
 
     `log_prob` and `bits_per_dim` within `LOG_PROB_ATOL` (plus 1e-6 relative),
     logits within 1e-4, `sample` identical to `sampling.generate(model, noise)`
-    (the cached sampler). Returns the largest log_prob difference (0 for
-    samples); raises `ConversionError` on a mismatch.
+    (the cached sampler); a conditional model's condition inputs are fed to
+    both (labels `arange(batch) % num_classes`). Returns the largest log_prob
+    difference (0 for samples); raises `ConversionError` on a mismatch,
+    inputs that are not the signature's included.
     """
     import onnxruntime as ort
 
     from keras_pixelrnn.models.likelihood import log_prob
     from keras_pixelrnn.generation.sampling import generate
 
-    shape, levels = image_spec(model)
+    shape, _ = image_spec(model)
     session = ort.InferenceSession(
         proto.SerializeToString(), onnx_session_options(), providers=["CPUExecutionProvider"]
     )
     worst = 0.0
     for batch in batch_sizes:
-        x = _parity_inputs(signature, shape, levels, batch, seed + batch)
+        feed = _parity_inputs(model, signature, batch, seed + batch)
+        inputs = [i.name for i in session.get_inputs()]
+        if inputs != list(feed):
+            raise ConversionError(
+                f"the ONNX model's inputs are {inputs}; the {signature} signature's are {list(feed)}"
+            )
+        x, *conditions = feed.values()
         names = [o.name for o in session.get_outputs()]
-        got = dict(zip(names, session.run(None, {session.get_inputs()[0].name: x})))
+        got = dict(zip(names, session.run(None, feed)))
         if signature == "sample":
-            want = generate(model, x, method="cached")
+            want = generate(model, x, method="cached", conditions=conditions)
             if got["images"].dtype != np.uint8 or not np.array_equal(got["images"], want):
                 raise ConversionError(
                     f"ONNX Runtime samples differ from Keras at batch {batch}: "
@@ -202,7 +230,8 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
                 )
             continue
         if signature == "logits":
-            want = model(x.astype(np.float32), training=False).numpy()
+            images = x.astype(np.float32)
+            want = model([images, *conditions] if conditions else images, training=False).numpy()
             diff = float(np.max(np.abs(got["logits"] - want)))
             if not diff <= 1e-4:
                 raise ConversionError(
@@ -210,7 +239,7 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
                 )
             worst = max(worst, diff)
             continue
-        want = log_prob(model, x)
+        want = log_prob(model, x, conditions=conditions)
         dims = math.prod(shape)
         for name, ref in (("log_prob", want), ("bits_per_dim", -want / (dims * math.log(2.0)))):
             diff = float(np.max(np.abs(got[name] - ref)))

@@ -3,9 +3,11 @@
 `write_saved_model` writes the signatures of `keras_pixelrnn.serving.signatures`
 (`log_prob`, `logits`, `sample`) with `serving_default` = `log_prob`, in the
 folder layout TF Serving reads: `<model_base_path>/<model_name>/<integer
-version>/`, `next_version` by default. Each version is written to a hidden
-temporary folder and renamed into place, so a server never sees half a
-version, and an existing version is never replaced without `overwrite`.
+version>/`, `next_version` by default. A conditional model's signatures take
+its condition inputs too (`labels`, or `small_images`), after the images or
+the noise. Each version is written to a hidden temporary folder and renamed
+into place, so a server never sees half a version, and an existing version
+is never replaced without `overwrite`.
 
 The graphs are device-neutral by default (see `signatures`): one batch chain
 (`batch_chains=1`) and TensorFlow's default executor for `sample`

@@ -7,16 +7,31 @@ Three signatures, each a graph that needs neither Python nor this package:
     logits:   images uint8 (B, H, W, C)  -> logits (B, H, W, C, levels) float32
     sample:   noise float32 (B, H, W, C), uniform in [0, 1) -> images uint8 (B, H, W, C)
 
+A conditional model's signatures take its condition inputs too, after the
+image (or the noise), one input per condition named as the model's input, in
+the order of `model.inputs[1:]` (`condition_specs`):
+
+    labels:       int32 (B,), in [0, num_classes)         (a class-conditional model)
+    small_images: float32 (B, s, s', C), whole numbers in [0, levels)
+                                                          (a multi-scale second stage)
+
+so `log_prob` of a class-conditional model is `log p(x | label)` and its
+`sample` draws images of the given labels. `signature_inputs` makes the
+inputs of a signature from NumPy arrays, checked, named as the signature's
+(and the ONNX model's) inputs.
+
 `sample` is the cached sampler of `keras_pixelrnn.generation.sampling` (one graph, per
 sub-pixel only the pixel of every layer that it changes): the same noise
-gives the same images as `sampling.generate(model, noise)`. The batch size
-is free; the image size is the model's.
+(and conditions) gives the same images as `sampling.generate(model, noise)`.
+The batch size is free; the image size is the model's.
 
 Bad input is an error, never a silent wrong number: the signature's dtype
-rejects a wrong dtype, and checks inside every graph (`tf.debugging`) reject
-a wrong rank or image size (a loaded signature does not enforce its
-TensorSpec's shape), an image value `>= levels` and noise outside `[0, 1)`
-(NaN included). ONNX has no assertions; the ONNX export leaves them out.
+rejects a wrong dtype, a missing input is a `TypeError` that names it, and
+checks inside every graph (`tf.debugging`) reject a wrong rank or image size
+(a loaded signature does not enforce its TensorSpec's shape), an image value
+`>= levels`, noise outside `[0, 1)` (NaN included), a condition whose batch is
+not the images', a label outside `[0, num_classes)` and a small image value
+that is not a level. ONNX has no assertions; the ONNX export leaves them out.
 
 Device-neutral graphs. An exported graph runs on a machine this process
 never sees, so nothing in it depends on the machine that traced it unless
@@ -38,13 +53,18 @@ asked for:
 import functools
 import math
 
+import numpy as np
+
+from keras_pixelrnn.utils.image_checks import check_images, image_shape
+
 SIGNATURES = ("log_prob", "logits", "sample")
 SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
 
 
 def image_spec(model):
-    """`((H, W, C), levels)` of a PixelRNN; `ValueError` beyond 256 levels."""
-    height, width, colors = model.input_shape[1:]
+    """`((H, W, C), levels)` of a PixelRNN (its image input, the first);
+    `ValueError` beyond 256 levels."""
+    height, width, colors = image_shape(model)
     levels = int(model.output_shape[-1])
     if levels > 256:
         raise ValueError(
@@ -60,21 +80,67 @@ def signature_names(model):
     return SIGNATURES if None not in shape else SIGNATURES[:2]
 
 
+def condition_specs(model):
+    """The `tf.TensorSpec`s of a model's condition inputs, all its inputs
+    after the image in their order, named as the inputs: `[]` for an
+    unconditional model, `[labels int32 (None,)]` for a class-conditional one,
+    `[small_images float32 (None, s, s', C)]` for a multi-scale second stage."""
+    import tensorflow as tf
+
+    return [
+        tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype, name=x.name) for x in model.inputs[1:]
+    ]
+
+
+def signature_inputs(model, signature, values, **conditions):
+    """The inputs of one signature from NumPy arrays, checked: `{name: array}`.
+
+    The names are those of the SavedModel signature's and of the ONNX
+    model's inputs: `images` (uint8) or, for `sample`, `noise` (float32),
+    then the model's condition inputs (see `condition_specs`), given here by
+    name and checked by `PixelRNN.conditions` (a missing one is an error that
+    names it; one label may stand for every image):
+
+        feed = signature_inputs(model, "log_prob", images, labels=labels)
+        session.run(None, feed)                              # ONNX Runtime
+        loaded.signatures["log_prob"](**{k: tf.constant(v) for k, v in feed.items()})
+    """
+    shape, levels = image_spec(model)
+    if signature not in SIGNATURES:
+        raise ValueError(f"`signature` must be one of {SIGNATURES}. Received: signature={signature!r}")
+    values = np.asarray(values)
+    if signature == "sample":
+        if values.ndim != 4 or any(e is not None and e != g for e, g in zip(shape, values.shape[1:])):
+            raise ValueError(
+                f"`noise` must have shape (batch, {', '.join(map(str, shape))}). "
+                f"Received: noise.shape={values.shape}"
+            )
+        if values.size and not (values.min() >= 0 and values.max() < 1):  # NaN fails too
+            raise ValueError(
+                f"`noise` must lie in [0, 1). Received: min={values.min()}, max={values.max()}"
+            )
+        inputs = {"noise": values.astype(np.float32)}
+    else:
+        inputs = {"images": check_images(values, shape, levels).astype(np.uint8)}
+    checked = model.conditions(len(values), **conditions)
+    return dict(inputs, **{spec.name: value for spec, value in zip(model.inputs[1:], checked)})
+
+
 def _check_size(x, shape, name):
     import tensorflow as tf
 
     # The TensorSpec stops a wrong size in Python; this stops it where the
     # spec is not enforced (a server feeding the graph directly).
+    rank = len(shape) + 1
     got = tf.shape(x)
-    size = tf.concat([got, tf.zeros([4], tf.int32)], 0)[1:4]  # any rank
-    want = [-1 if d is None else d for d in shape]
+    size = tf.concat([got, tf.zeros([rank], tf.int32)], 0)[1:rank]  # any rank
+    want = tf.constant([-1 if d is None else d for d in shape], tf.int32)
     ok = tf.logical_and(
-        tf.equal(tf.size(got), 4),
+        tf.equal(tf.size(got), rank),
         tf.reduce_all(tf.logical_or(tf.equal(size, want), tf.equal(want, -1))),
     )
-    return tf.debugging.Assert(
-        ok, [f"`{name}` must have shape (batch, {', '.join(map(str, shape))}); got", tf.shape(x)]
-    )
+    dims = "".join(f", {d}" for d in shape) or ","
+    return tf.debugging.Assert(ok, [f"`{name}` must have shape (batch{dims}); got", tf.shape(x)])
 
 
 def _traced_with_chains(function, batch_chains):
@@ -109,8 +175,9 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
 
     Returns:
         `{"log_prob", "logits"[, "sample"]}` -> `tf.function` with an input
-        signature: `images` uint8 `(None, H, W, C)` or `noise` float32.
-        `sample` is there when the image size is fixed.
+        signature: `images` uint8 `(None, H, W, C)` or `noise` float32, then
+        the model's condition inputs (`condition_specs`). `sample` is there
+        when the image size is fixed.
     """
     import tensorflow as tf
 
@@ -124,10 +191,12 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
     dims = math.prod(d or 0 for d in shape)
     images_spec = tf.TensorSpec((None,) + shape, tf.uint8, name="images")
     noise_spec = tf.TensorSpec((None,) + shape, tf.float32, name="noise")
+    specs = condition_specs(model)
 
     def signature(function, spec):
         return tf.function(
-            _traced_with_chains(function, batch_chains), input_signature=[spec], autograph=False
+            _traced_with_chains(function, batch_chains), input_signature=[spec, *specs],
+            autograph=False,
         )
 
     def after(check, x):
@@ -148,17 +217,51 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
             images = after(tf.debugging.assert_less(images, top, message), images)
         return images
 
-    def logits_of(images):
-        return tf.cast(model(tf.cast(images, tf.float32), training=False), tf.float32)
+    def condition_values_check(spec, condition):
+        if spec.dtype.is_integer:  # class labels
+            classes = model.num_classes
+            message = f"`{spec.name}` must lie in [0, {classes}) for a model with num_classes={classes}"
+            low = tf.debugging.assert_greater_equal(condition, tf.constant(0, spec.dtype), message)
+            with tf.control_dependencies([low]):
+                return tf.debugging.assert_less(condition, tf.constant(classes, spec.dtype), message)
+        # A small image: whole levels, as the Keras API demands (NaN fails too).
+        ok = tf.reduce_all(
+            (condition >= 0) & (condition <= levels - 1) & (tf.floor(condition) == condition)
+        )
+        return tf.debugging.Assert(ok, [
+            f"`{spec.name}` values must be whole numbers in [0, {levels - 1}] for a model with "
+            f"{levels} levels; got min", tf.reduce_min(condition), "max", tf.reduce_max(condition),
+        ])
 
-    def log_prob(images):
+    def checked_conditions(conditions, first):
+        """The condition inputs after their checks: size, one entry per image
+        of `first` (the images or the noise), values."""
+        if not checks:
+            return conditions
+        out = []
+        for spec, condition in zip(specs, conditions):
+            condition = after(_check_size(condition, spec.shape[1:].as_list(), spec.name), condition)
+            batch = tf.debugging.assert_equal(
+                tf.shape(condition)[0], tf.shape(first)[0],
+                f"`{spec.name}` must hold one entry per image (the batch of the images or noise)",
+            )
+            condition = after(batch, condition)
+            out.append(after(condition_values_check(spec, condition), condition))
+        return tuple(out)
+
+    def logits_of(images, conditions):
+        x = tf.cast(images, tf.float32)
+        return tf.cast(model([x, *conditions] if conditions else x, training=False), tf.float32)
+
+    def log_prob(images, *conditions):
         images = checked_images(images)
-        nats = log_prob_from_logits(logits_of(images), images)
+        nats = log_prob_from_logits(logits_of(images, checked_conditions(conditions, images)), images)
         per_dim = tf.cast(dims or tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
         return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0))}
 
-    def logits(images):
-        return {"logits": logits_of(checked_images(images))}
+    def logits(images, *conditions):
+        images = checked_images(images)
+        return {"logits": logits_of(images, checked_conditions(conditions, images))}
 
     functions = {"log_prob": signature(log_prob, images_spec), "logits": signature(logits, images_spec)}
     if None not in shape:
@@ -167,18 +270,19 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
             executor = getattr(run, "executor", None)
         draw = tf.function(run.images_from_noise, autograph=False)
 
-        def sample(noise):
+        def sample(noise, *conditions):
             if checks:
                 message = "`noise` must lie in [0, 1)"
                 noise = after(_check_size(noise, shape, "noise"), noise)
                 noise = after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
                 noise = after(tf.debugging.assert_less(noise, 1.0, message), noise)
+            conditions = checked_conditions(conditions, noise)
             if executor is None:
-                return {"images": run.images_from_noise(noise)}
+                return {"images": run.images_from_noise(noise, conditions=conditions)}
             # Traced under the executor too: the call op keeps it, and the
             # sampler's loops stay functional as that executor needs.
             with tf.experimental.function_executor_type(executor):
-                return {"images": draw(noise)}
+                return {"images": draw(noise, conditions=conditions)}
 
         functions["sample"] = signature(sample, noise_spec)
     return functions
