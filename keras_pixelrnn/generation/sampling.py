@@ -79,14 +79,16 @@ class _Sampler:
         with tf.experimental.function_executor_type(self.executor):
             return self._compiled_rows(state, noise, known, values, temperature, start, stop)
 
-    def images_from_noise(self, noise, temperature=1.0, conditions=()):
+    def images_from_noise(self, noise, temperature=1.0, conditions=(), known=None, values=None):
         """Traceable core (for `tf.function` and export): uniform noise
         `(B, H, W, C)` (and the model's condition inputs, e.g. labels `(B,)`)
-        -> uint8 images, the whole image in one graph."""
+        -> uint8 images, the whole image in one graph. `known` (bool) and
+        `values` (int32), both `(B, H, W, C)`: sub-pixels copied, not drawn."""
         noise = tf.convert_to_tensor(noise, tf.float32)
         state = self.init(tf.shape(noise)[0], conditions)
-        known = tf.zeros(tf.shape(noise), tf.bool)
-        values = tf.zeros(tf.shape(noise), tf.int32)
+        if known is None:
+            known = tf.zeros(tf.shape(noise), tf.bool)
+            values = tf.zeros(tf.shape(noise), tf.int32)
         image, *_ = self._rows(
             state, noise, known, values, tf.cast(temperature, tf.float32),
             tf.constant(0), tf.constant(self.height),

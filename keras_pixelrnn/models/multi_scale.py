@@ -29,6 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.models import likelihood
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 from keras_pixelrnn.utils.image_checks import check_images
@@ -221,6 +222,14 @@ class MultiScalePixelRNN(keras.Model):
 
     # === Likelihood and generation ===
 
+    def conditions(self, batch, **given):
+        """The model's condition inputs: none (both stages are inside it)."""
+        if given:
+            raise ValueError(
+                f"A MultiScalePixelRNN takes no conditions. Received: {sorted(given)}"
+            )
+        return []
+
     def targets(self, images):
         """The training targets of `images`: `(small images, images)`."""
         return (subsample(images, self.factor), images)
@@ -244,42 +253,78 @@ class MultiScalePixelRNN(keras.Model):
         terms = self.log_prob_terms(images, batch_size=batch_size)
         return terms["small"] + terms["full"]
 
-    def sample(self, num_samples, seed=None, temperature=1.0, method="cached",
+    def sample(self, num_samples, seed=None, temperature=1.0, method="cached", noise=None,
                return_small=False, progress=False):
         """Draws `num_samples` images in two stages, each with the sampler of
         `method`: the small image, then the rest of the full one given it.
 
+        One uniform noise array `(N, H, W, C)` drives both: its grid
+        `noise[:, ::f, ::f]` draws the small image, the rest the other
+        sub-pixels (the exported `sample` signature takes the same noise).
+
         Args:
             num_samples: number of images, > 0.
-            seed: seed of both stages' noise.
+            seed: seed of the noise.
             temperature, method, progress: as in `PixelRNN.sample`.
+            noise: instead of `seed`, the noise itself.
             return_small: also return the small images.
 
         Returns:
             uint8 images `(num_samples, H, W, C)` (and the small ones).
         """
-        rng = np.random.default_rng(seed)
-        small_seed, full_seed = (int(s) for s in rng.integers(0, 2**31 - 1, 2))
-        small = self.small_model.sample(num_samples, seed=small_seed, temperature=temperature,
-                                        method=method, progress=progress)
-        images = self.complete_from_small(small, seed=full_seed, temperature=temperature,
+        if noise is None:
+            if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                    or num_samples < 1:
+                raise ValueError(
+                    f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}"
+                )
+            noise = np.random.default_rng(seed).random((num_samples,) + self.image_shape,
+                                                       np.float32)
+        noise = np.asarray(noise, np.float32)
+        if noise.shape != (num_samples,) + self.image_shape:
+            raise ValueError(
+                f"`noise` must have shape {(num_samples,) + self.image_shape}. "
+                f"Received: noise.shape={noise.shape}"
+            )
+        small = self.small_model.sample(num_samples, noise=subsample(noise, self.factor),
+                                        temperature=temperature, method=method, progress=progress)
+        images = self.complete_from_small(small, noise=noise, temperature=temperature,
                                           method=method, progress=progress)
         return (images, small) if return_small else images
 
     def complete_from_small(self, small_images, seed=None, temperature=1.0, method="cached",
-                            progress=False):
+                            noise=None, progress=False):
         """The second stage alone: full images `(N, H, W, C)` whose grid holds
         `small_images` `(N, H/f, W/f, C)` and whose other sub-pixels are
-        drawn given them."""
+        drawn given them (from `noise` `(N, H, W, C)`, or `seed`)."""
         small = check_images(small_images, self.small_model.image_shape, self.levels,
                              name="small_images")
-        placeholder = np.zeros((len(small),) + self.image_shape, np.int32)
-        placeholder[:, :: self.factor, :: self.factor] = small
-        return self.full_model.complete(
-            placeholder, known=grid_mask(self.image_shape, self.factor), seed=seed,
-            temperature=temperature, method=method, progress=progress, small_images=small,
+        values = np.zeros((len(small),) + self.image_shape, np.int32)
+        values[:, :: self.factor, :: self.factor] = small
+        if noise is None:
+            noise = np.random.default_rng(seed).random(values.shape, np.float32)
+        known = np.broadcast_to(grid_mask(self.image_shape, self.factor), values.shape)
+        return sampling.generate(
+            self.full_model, noise, known=known, values=values, temperature=temperature,
+            method=method, progress=progress,
+            conditions=self.full_model.conditions(len(small), small_images=small),
         )
 
+    def images_from_noise(self, noise, temperature=1.0):
+        """Traceable two-stage sampling (for export): noise `(B, H, W, C)` ->
+        uint8 images, as `sample(noise=...)` draws them with the cached sampler."""
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        f = self.factor
+        small = sampling.sampler(self.small_model, "cached").images_from_noise(
+            subsample(noise, f), temperature
+        )
+        # Each small pixel repeated over its f x f block: its value on the grid.
+        values = tf.repeat(tf.repeat(tf.cast(small, tf.int32), f, axis=1), f, axis=2)
+        known = tf.broadcast_to(tf.constant(grid_mask(self.image_shape, f)), tf.shape(noise))
+        return sampling.sampler(self.full_model, "cached").images_from_noise(
+            noise, temperature, conditions=(tf.cast(small, tf.float32),), known=known,
+            values=values,
+        )
 
 def _scorer(model):
     spec = tf.TensorSpec((None,) + model.image_shape, tf.int32, name="images")

@@ -7,6 +7,10 @@ Three signatures, each a graph that needs neither Python nor this package:
     logits:   images uint8 (B, H, W, C)  -> logits (B, H, W, C, levels) float32
     sample:   noise float32 (B, H, W, C), uniform in [0, 1) -> images uint8 (B, H, W, C)
 
+A `MultiScalePixelRNN` has `log_prob` (with its two terms too,
+`small_log_prob` and `full_log_prob`) and its two-stage `sample` (the noise's
+grid draws the small image), not `logits`.
+
 A conditional model's signatures take its condition inputs too, after the
 image (or the noise), one input per condition named as the model's input, in
 the order of `model.inputs[1:]` (`condition_specs`):
@@ -65,7 +69,7 @@ def image_spec(model):
     """`((H, W, C), levels)` of a PixelRNN (its image input, the first);
     `ValueError` beyond 256 levels."""
     height, width, colors = image_shape(model)
-    levels = int(model.output_shape[-1])
+    levels = int(getattr(model, "levels", None) or model.output_shape[-1])
     if levels > 256:
         raise ValueError(
             f"uint8 images hold at most 256 levels. Received: a model with levels={levels}"
@@ -77,7 +81,14 @@ def signature_names(model):
     """The signatures `serving_functions(model)` makes: `sample` needs a
     fixed image size."""
     shape, _ = image_spec(model)
+    if is_multi_scale(model):
+        return ("log_prob", "sample")
     return SIGNATURES if None not in shape else SIGNATURES[:2]
+
+
+def is_multi_scale(model):
+    """A `MultiScalePixelRNN`: two stages, two logits outputs."""
+    return callable(getattr(model, "log_prob_terms", None))
 
 
 def condition_specs(model):
@@ -255,19 +266,30 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
 
     def log_prob(images, *conditions):
         images = checked_images(images)
-        nats = log_prob_from_logits(logits_of(images, checked_conditions(conditions, images)), images)
         per_dim = tf.cast(dims or tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
+        if multi_scale:  # both terms, and their sum
+            small_logits, full_logits = model(tf.cast(images, tf.float32), training=False)
+            small = log_prob_from_logits(small_logits, images[:, :: model.factor, :: model.factor])
+            full = log_prob_from_logits(full_logits, images)
+            nats = small + full
+            return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0)),
+                    "small_log_prob": small, "full_log_prob": full}
+        nats = log_prob_from_logits(logits_of(images, checked_conditions(conditions, images)), images)
         return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0))}
 
     def logits(images, *conditions):
         images = checked_images(images)
         return {"logits": logits_of(images, checked_conditions(conditions, images))}
 
-    functions = {"log_prob": signature(log_prob, images_spec), "logits": signature(logits, images_spec)}
+    multi_scale = is_multi_scale(model)
+    functions = {"log_prob": signature(log_prob, images_spec)}
+    if not multi_scale:
+        functions["logits"] = signature(logits, images_spec)
     if None not in shape:
-        run = sampler(model, "cached")
+        # A multi-scale model draws its two stages in one graph.
+        run = model if multi_scale else sampler(model, "cached")
         if executor == "auto":
-            executor = getattr(run, "executor", None)
+            executor = getattr(sampler(model.full_model if multi_scale else model), "executor", None)
         draw = tf.function(run.images_from_noise, autograph=False)
 
         def sample(noise, *conditions):
@@ -277,12 +299,13 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
                 noise = after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
                 noise = after(tf.debugging.assert_less(noise, 1.0, message), noise)
             conditions = checked_conditions(conditions, noise)
+            given = {} if multi_scale else {"conditions": conditions}
             if executor is None:
-                return {"images": run.images_from_noise(noise, conditions=conditions)}
+                return {"images": run.images_from_noise(noise, **given)}
             # Traced under the executor too: the call op keeps it, and the
             # sampler's loops stay functional as that executor needs.
             with tf.experimental.function_executor_type(executor):
-                return {"images": draw(noise, conditions=conditions)}
+                return {"images": draw(noise, **given)}
 
         functions["sample"] = signature(sample, noise_spec)
     return functions
