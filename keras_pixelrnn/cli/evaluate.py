@@ -56,8 +56,13 @@ def evaluate(args):
             limit=args.limit, **labels,
         )
 
+    terms = None
     # The model's own compiled scorer, traced once whatever the batch size.
-    if num_classes is None:
+    if callable(getattr(model, "log_prob_terms", None)):  # multi-scale: both terms
+        parts = [model.log_prob_terms(batch.numpy(), args.batch_size) for batch in read()]
+        terms = {k: -np.concatenate([p[k] for p in parts]) for k in ("small", "full")}
+        scores = [terms["small"] + terms["full"]]
+    elif num_classes is None:
         scores = [-log_prob(model, batch.numpy(), args.batch_size) for batch in read()]
     else:  # log p(x | label), each image with its own label
         ds = labelled(
@@ -84,11 +89,16 @@ def evaluate(args):
         "dataset": args.dataset,
         "split": split,
     }
+    if terms is not None:  # -log p(s) and -log p(x | s), nats per image
+        result.update({f"{k}_nats_per_image": float(v.mean()) for k, v in terms.items()})
     print(
         f"{args.dataset} [{split}], {len(nats)} images: "
         f"{mean:.2f} ± {stderr:.2f} nats/image, "
         f"{result['bits_per_dim']:.4f} ± {result['bits_per_dim_stderr']:.4f} bits/dim"
     )
+    if terms is not None:
+        print(f"  small image {result['small_nats_per_image']:.2f} + the rest given it "
+              f"{result['full_nats_per_image']:.2f} nats/image")
     if args.json:
         print(json.dumps(result))
     return 0

@@ -161,9 +161,13 @@ def sample(args):
     model = model_from(args)
     num, labels, columns = _sample_plan(args, num_classes_of(model))
     start = time.time()
-    images = draw(model, num, seed=args.seed, temperature=args.temperature,
-                  method=args.method, progress=True,
-                  conditions=None if labels is None else [labels])
+    if callable(getattr(model, "log_prob_terms", None)):  # multi-scale: both stages
+        images = model.sample(num, seed=args.seed, temperature=args.temperature,
+                              method=args.method)
+    else:
+        images = draw(model, num, seed=args.seed, temperature=args.temperature,
+                      method=args.method, progress=True,
+                      conditions=None if labels is None else [labels])
     given = "" if labels is None else f" of classes {sorted(set(labels.tolist()))}"
     print(f"sampled {num} images{given} ({args.method}) in {time.time() - start:.1f} s")
     _write_images(images, args.out, model_levels(model), columns=columns)
@@ -182,6 +186,12 @@ def complete(args):
     if not args.out.endswith(".png"):
         raise SystemExit(f"error: --out {args.out!r} must end in .png")
     model = model_from(args)
+    if callable(getattr(model, "log_prob_terms", None)):
+        raise SystemExit(
+            f"error: --model {args.model!r} is a multi-scale model, whose second stage "
+            "completes from the small image (MultiScalePixelRNN.complete_from_small in "
+            "Python); complete takes a single-scale PixelRNN"
+        )
     shape, levels, num_classes = image_shape(model), model_levels(model), num_classes_of(model)
 
     def read(**labels):

@@ -3,6 +3,10 @@
     keras-pixelrnn train --preset small --dataset mnist_5k --epochs 2 --out runs/small
     keras-pixelrnn train --dataset mnist_5k --binarize --num-classes 10 --out runs/digits
 
+`--multi-scale` trains the paper's multi-scale PixelRNN (section 3.5): the
+model of the architecture and size given, on every other pixel, and the same
+model of the whole image given those (`keras_pixelrnn.MultiScalePixelRNN`).
+
 `--num-classes K` trains a class-conditional model `p(x | label)` on the labels
 of the data set (see `keras_pixelrnn.data`: "mnist", "cifar10", "mnist_5k" or a
 `.npz` file with a "labels" array); a data set without labels, or with a label
@@ -31,6 +35,8 @@ def register(commands):
     p.add_argument("--binarize", action="store_true", help="turn grey images into binary ones")
     p.add_argument("--num-classes", type=int, default=None, metavar="K",
                    help="a class-conditional model of the data set's labels 0 .. K-1")
+    p.add_argument("--multi-scale", action="store_true",
+                   help="the multi-scale PixelRNN: every other pixel first, then the rest given it")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, default=None,
                    help="stop after N optimizer steps (default: --epochs full epochs)")
@@ -96,8 +102,25 @@ def _configure_devices(devices):
         )
 
 
+def _multi_scale(config):
+    """The multi-scale model of a PixelRNN configuration: its structure at both
+    stages, the second conditioned on the first."""
+    from keras_pixelrnn.models.multi_scale import STAGE_ARGUMENTS, MultiScalePixelRNN
+
+    stage = {k: v for k, v in config.items() if k in STAGE_ARGUMENTS}
+    return MultiScalePixelRNN(
+        config["image_shape"], small=stage, full=stage, levels=config["levels"],
+        name=config.get("name") or "multi_scale_pixel_rnn",
+    )
+
+
 def train(args):
     _check_num_classes(args.num_classes)
+    if args.multi_scale and args.num_classes is not None:
+        raise ValueError(
+            "--multi-scale models are unconditional; drop --num-classes. "
+            f"Received: --multi-scale --num-classes {args.num_classes}"
+        )
     _apply_defaults(args)
     _configure_devices(args.devices)
     import keras
@@ -139,6 +162,8 @@ def train(args):
                 **labels,
             )
 
+        if args.multi_scale:  # the targets of both stages: (every other pixel, the image)
+            return read().map(lambda x: (tf.cast(x, tf.float32), (x[:, ::2, ::2], x)))
         if args.num_classes is None:
             return read().map(lambda x: (tf.cast(x, tf.float32), x))
         # ((images, labels), images): the model's inputs [images, labels], the target.
@@ -179,17 +204,23 @@ def train(args):
         tf.distribute.MirroredStrategy() if args.devices > 1 else tf.distribute.get_strategy()
     )
     with strategy.scope():
-        model = PixelRNN(**config)
         optimizer = make_optimizer(
             args.learning_rate, total_steps, args.warmup_steps, args.decay, ema, args.clipnorm
         )
-        model.compile(optimizer, loss=PixelRNNLoss(), metrics=[NatsPerImage(), BitsPerDim()])
+        if args.multi_scale:
+            model = _multi_scale(config)
+            # The loss is the total NLL; Keras reports each stage's too.
+            model.compile(optimizer, loss=[PixelRNNLoss(), PixelRNNLoss()])
+        else:
+            model = PixelRNN(**config)
+            model.compile(optimizer, loss=PixelRNNLoss(), metrics=[NatsPerImage(), BitsPerDim()])
     recipe = dict(
         config, dataset=args.dataset, epochs=args.epochs, steps=total_steps,
         batch_size=args.batch_size, optimizer="adam", learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps, decay=args.decay,
         ema=float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
         keep_best=args.keep_best, clipnorm=args.clipnorm, num_classes=args.num_classes,
+        multi_scale=args.multi_scale,
         binarize=binarize, seed=args.seed, devices=args.devices,
         replicas=strategy.num_replicas_in_sync, limit=args.limit,
         parameters=model.count_params(),
@@ -208,7 +239,10 @@ def train(args):
         callbacks.insert(1, keras.callbacks.SwapEMAWeights())
     keep_best = None
     if args.keep_best and val_ds is not None:  # on disk: a resumed run keeps the best of all
-        keep_best = KeepBest(folder=os.path.join(args.out, "best"))
+        keep_best = KeepBest(
+            monitor="val_loss" if args.multi_scale else "val_nats_per_image",
+            folder=os.path.join(args.out, "best"),
+        )
     if keep_best:
         callbacks.append(keep_best)
     if args.steps is not None:

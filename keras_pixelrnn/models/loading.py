@@ -19,6 +19,8 @@ def load_pixelrnn(path):
         model = keras.saving.load_model(path)
     except Exception as error:  # a corrupt or foreign file
         raise ValueError(f"--model {path!r} is not a loadable Keras model: {error}") from None
+    if callable(getattr(model, "log_prob_terms", None)):  # a MultiScalePixelRNN
+        return model
     inputs = getattr(model, "input_shape", None)
     if isinstance(inputs, list) and inputs:  # a conditional model: the images come first
         inputs = tuple(inputs[0])

@@ -29,7 +29,8 @@ def check_images(images, image_shape, levels, name="images"):
 
 def model_levels(model):
     """Number of intensity levels of a PixelRNN model (its logits' last axis)."""
-    return int(model.output_shape[-1])
+    levels = getattr(model, "levels", None)  # a multi-scale model has two outputs
+    return int(levels or model.output_shape[-1])
 
 
 def image_shape(model):
