@@ -78,7 +78,11 @@ def main(argv=None):
         model.load_weights(source)
     if epoch is None:
         raise SystemExit("error: give --epoch for --weights")
+    # Optimizer steps up to the end of that epoch; a run with --steps stops
+    # inside its last epoch, at exactly its budget.
     steps = epoch * -(-4500 // recipe["batch_size"])
+    if recipe.get("steps"):
+        steps = min(steps, recipe["steps"])
 
     nats = validation_nats(model)
     check = float(-model.log_prob(check_digits()).mean())
