@@ -127,7 +127,7 @@ def train(args):
     import tensorflow as tf
 
     from keras_pixelrnn import data
-    from keras_pixelrnn.training.callbacks import AtomicBackupAndRestore, AtomicCheckpoint
+    from keras_pixelrnn.training.callbacks import AtomicCheckpoint, BackupCallback, TrainingBackup
     from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
     from keras_pixelrnn.utils.atomic_files import write_atomically
     from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
@@ -214,6 +214,9 @@ def train(args):
         else:
             model = PixelRNN(**config)
             model.compile(optimizer, loss=PixelRNNLoss(), metrics=[NatsPerImage(), BitsPerDim()])
+        # Where an interrupted run left off: weights, optimizer state, epochs done.
+        backup = TrainingBackup(os.path.join(args.out, "backup"), model, optimizer)
+        initial_epoch = backup.restore()
     recipe = dict(
         config, dataset=args.dataset, epochs=args.epochs, steps=total_steps,
         batch_size=args.batch_size, optimizer="adam", learning_rate=args.learning_rate,
@@ -231,7 +234,7 @@ def train(args):
         lambda f: f.write(json.dumps(recipe, indent=2).encode()),
     )
     callbacks = [
-        AtomicBackupAndRestore(os.path.join(args.out, "backup")),
+        BackupCallback(backup),
         AtomicCheckpoint(os.path.join(args.out, "checkpoints", "epoch_{epoch:03d}.keras")),
         keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
     ]
@@ -250,8 +253,11 @@ def train(args):
     os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
     start = time.time()
     # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
+    if initial_epoch:
+        print(f"resuming after epoch {initial_epoch} (step {int(optimizer.iterations.numpy())}) "
+              f"from {os.path.join(args.out, 'backup')}")
     model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-              verbose=args.verbose, shuffle=False)
+              verbose=args.verbose, shuffle=False, initial_epoch=initial_epoch)
     print(f"trained in {time.time() - start:.0f} s, {int(optimizer.iterations.numpy())} steps")
     if keep_best and keep_best.best_epoch:
         print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} nats/image")

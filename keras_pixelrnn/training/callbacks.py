@@ -1,48 +1,111 @@
-"""Training callbacks that survive being killed at any moment.
+"""Training state and checkpoints that survive being killed at any moment.
 
 Keras' own `BackupAndRestore` and `ModelCheckpoint` write their files in
 place. A run killed while one is being written (a pre-empted job, a
 `kill -9`, a full disk) leaves a truncated HDF5 or `.keras` file, and the
 resumed run dies on it with `OSError: bad object header version number`.
-These two write every file under a temporary name in the same folder and
-rename it into place, so a reader only ever sees a whole file: the previous
-one or the new one.
+
+* `TrainingBackup` + `BackupCallback`: the state a run resumes from, kept
+  by TensorFlow's `tf.train.CheckpointManager` (public API; it serves
+  `model.fit` and the multi-worker loop alike).
+* `AtomicCheckpoint`: the whole model after every epoch, written under a
+  temporary name and renamed into place.
 """
 
-import json
 import os
 import shutil
 
 import keras
 
 from keras_pixelrnn.training.recipe import averaged
-from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
+from keras_pixelrnn.utils.atomic_files import save_atomically
 
 
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`keras.callbacks.BackupAndRestore` whose backup is never half-written.
+class TrainingBackup:
+    """The state a run resumes from, through TensorFlow's public checkpointing.
 
-    The weights are renamed into place before the epoch count is, so after a
-    kill between the two renames the resumed run repeats one epoch from the
-    newer weights; it never starts from a truncated file.
+    A `tf.train.Checkpoint` of the model, the optimizer (its moving averages
+    and step count included) and the number of epochs done, kept by a
+    `tf.train.CheckpointManager` in `directory`. TensorFlow writes a
+    checkpoint's files under temporary names and then records it in the
+    folder's `checkpoint` file by an atomic rename, so a run killed at any
+    moment leaves the previous checkpoint whole and named; `restore` reads
+    the last recorded one.
+
+    The same object serves `model.fit` (`BackupCallback`, and
+    `fit(initial_epoch=backup.restore())`) and a custom training loop under
+    any `tf.distribute` strategy: every worker of a multi-worker job calls
+    `save` (saving takes part in the strategy's collectives), but only the
+    chief's lands in `directory`; another worker (`is_chief=False`) writes
+    to a temporary folder of its own, which `close` removes.
 
     Args:
-        backup_dir: the folder that holds the backup.
-        **kwargs: the other arguments of `keras.callbacks.BackupAndRestore`.
+        directory: the backup folder.
+        model: the model being trained.
+        optimizer: its optimizer; defaults to `model.optimizer`.
+        is_chief: whether this process writes the backup (see above).
+        max_to_keep: checkpoints kept; the older ones are deleted.
     """
 
-    def _save_model(self):
-        if self.double_checkpoint:
-            for path in (self._weights_path, self._training_metadata_path):
-                if os.path.exists(path):
-                    save_atomically(path + ".bkp", lambda tmp, src=path: shutil.copyfile(src, tmp))
-        save_atomically(
-            self._weights_path, lambda tmp: self.model.save_weights(tmp, overwrite=True)
-        )
-        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
-        write_atomically(
-            self._training_metadata_path, lambda f: f.write(json.dumps(metadata).encode())
-        )
+    def __init__(self, directory, model, optimizer=None, is_chief=True, max_to_keep=2):
+        import tensorflow as tf
+
+        optimizer = optimizer if optimizer is not None else model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(model.trainable_variables)  # its slots exist before a restore
+        self.directory, self.is_chief = os.fspath(directory), is_chief
+        self.epochs_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_done")
+        trackables = {"model": model, "epochs_done": self.epochs_done}
+        if optimizer is not None:
+            trackables["optimizer"] = optimizer
+        self.checkpoint = tf.train.Checkpoint(**trackables)
+        self._scratch = None
+        write_to = self.directory
+        if not is_chief:
+            import tempfile
+
+            self._scratch = write_to = tempfile.mkdtemp(prefix="pixelrnn-worker-backup-")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, write_to, max_to_keep)
+        # Every worker reads the chief's backup.
+        self._latest = tf.train.latest_checkpoint(self.directory)
+
+    def restore(self):
+        """Restores the last backup, if any; returns the epochs it had done (0 without one)."""
+        if self._latest is None:
+            return 0
+        self.checkpoint.restore(self._latest).expect_partial()
+        return int(self.epochs_done.numpy())
+
+    def save(self, epochs_done):
+        """Backs up the state after `epochs_done` epochs."""
+        self.epochs_done.assign(epochs_done)
+        self.manager.save(checkpoint_number=epochs_done)
+
+    def close(self, delete=False):
+        """Removes a non-chief worker's scratch folder; `delete=True` also
+        removes the backup itself (a finished run needs none)."""
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        if delete and self.is_chief:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class BackupCallback(keras.callbacks.Callback):
+    """Saves a `TrainingBackup` at the end of every epoch of `model.fit`;
+    with `delete_when_done`, removes it when training ends normally.
+
+    Resume with `model.fit(..., initial_epoch=backup.restore())`.
+    """
+
+    def __init__(self, backup, delete_when_done=True):
+        super().__init__()
+        self.backup, self.delete_when_done = backup, delete_when_done
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.backup.save(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        self.backup.close(delete=self.delete_when_done)
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):

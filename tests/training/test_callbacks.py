@@ -1,11 +1,15 @@
-import json
 import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import keras
 import numpy as np
 import pytest
 
-from keras_pixelrnn.training.callbacks import AtomicBackupAndRestore, AtomicCheckpoint
+from keras_pixelrnn.training.callbacks import AtomicCheckpoint, BackupCallback, TrainingBackup
 
 
 def tiny_model():
@@ -42,37 +46,91 @@ def test_stock_backup_is_corrupted_by_a_kill_mid_write(tmp_path):
         resumed.on_train_begin()
 
 
-def test_backup_survives_a_kill_mid_write(tmp_path):
-    model = tiny_model()
-    saved = [w.copy() for w in model.get_weights()]
+KILLED_WHILE_SAVING = textwrap.dedent("""
+    import sys
+    import keras, numpy as np
+    from keras_pixelrnn.training.callbacks import TrainingBackup
 
-    class ChangesBetweenEpochs(AtomicBackupAndRestore):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                model.set_weights([w + 1 for w in saved])  # what epoch 2 trained
-            super().on_epoch_end(epoch, logs)
+    model = keras.Sequential([keras.Input((512,)), keras.layers.Dense(512), keras.layers.Dense(512)])
+    model.compile("adam", "mse")
+    backup = TrainingBackup(sys.argv[1], model)
+    epoch = 0
+    while True:  # every weight holds the number of the epoch being saved
+        epoch += 1
+        model.set_weights([np.full(w.shape, epoch, w.dtype) for w in model.get_weights()])
+        backup.save(epoch)
+        print(epoch, flush=True)
+""")
 
-    save_then_die_in_the_second_save(ChangesBetweenEpochs(str(tmp_path)), model, "save_weights")
-    assert sorted(os.listdir(tmp_path)) == ["latest.weights.h5", "training_metadata.json"]
-    assert json.loads((tmp_path / "training_metadata.json").read_text())["epoch"] == 1
 
-    fresh = tiny_model()
-    resumed = AtomicBackupAndRestore(str(tmp_path))
-    resumed.set_model(fresh)
-    resumed.on_train_begin()
-    assert fresh._initial_epoch == 1
-    for got, want in zip(fresh.get_weights(), saved):
-        np.testing.assert_array_equal(got, want)
+@pytest.mark.slow
+def test_backup_survives_a_kill_at_any_moment(tmp_path):
+    """A process saving backups as fast as it can is killed (SIGKILL) at an
+    arbitrary moment, mid-write most likely: the backup restores whole, the
+    weights of the very epoch it records."""
+    folder = tmp_path / "backup"
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_SAVING, str(folder)],
+                              stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    deadline = time.time() + 120
+    saved = 0
+    while saved < 3:  # a few whole saves first
+        line = worker.stdout.readline()
+        assert line and time.time() < deadline, "the worker did not save"
+        saved = int(line)
+    time.sleep(0.37)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    model = keras.Sequential([keras.Input((512,)), keras.layers.Dense(512), keras.layers.Dense(512)])
+    model.compile("adam", "mse")
+    epochs = TrainingBackup(str(folder), model).restore()
+    assert epochs >= 3
+    for weight in model.get_weights():
+        np.testing.assert_array_equal(weight, np.full(weight.shape, epochs, weight.dtype))
 
 
 def test_backup_resumes_model_fit(tmp_path):
-    x, y = np.ones((8, 3)), np.zeros((8, 2))
+    x, y = np.linspace(0, 1, 24).reshape(8, 3), np.zeros((8, 2))
     model = tiny_model()
-    backup = AtomicBackupAndRestore(str(tmp_path), delete_checkpoint=False)
-    model.fit(x, y, epochs=2, callbacks=[backup], verbose=0)
-    history = tiny_model().fit(x, y, epochs=3, verbose=0,
-                               callbacks=[AtomicBackupAndRestore(str(tmp_path))])
+    backup = TrainingBackup(str(tmp_path), model)
+    model.fit(x, y, epochs=2, callbacks=[BackupCallback(backup, delete_when_done=False)], verbose=0)
+    fresh = tiny_model()
+    resumed = TrainingBackup(str(tmp_path), fresh)
+    assert resumed.restore() == 2
+    for got, want in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert int(fresh.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy())
+    for got, want in zip(fresh.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))  # Adam's moments too
+    history = fresh.fit(x, y, epochs=3, initial_epoch=2, verbose=0,
+                        callbacks=[BackupCallback(resumed)])
     assert history.epoch == [2]
+    assert not os.path.exists(tmp_path)  # a finished run removes its backup
+
+
+def test_no_backup_restores_nothing(tmp_path):
+    model = tiny_model()
+    before = [w.copy() for w in model.get_weights()]
+    assert TrainingBackup(str(tmp_path / "none"), model).restore() == 0
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_only_the_chief_writes_the_backup(tmp_path):
+    chief_model, worker_model = tiny_model(), tiny_model()
+    chief = TrainingBackup(str(tmp_path / "backup"), chief_model, is_chief=True)
+    worker = TrainingBackup(str(tmp_path / "backup"), worker_model, is_chief=False)
+    chief.save(1)
+    worker.save(1)
+    scratch = worker.manager.directory
+    assert os.path.isdir(scratch) and not scratch.startswith(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["backup"]
+    worker.close()
+    assert not os.path.exists(scratch)
+    # A restarted worker reads the chief's backup.
+    restarted = TrainingBackup(str(tmp_path / "backup"), tiny_model(), is_chief=False)
+    assert restarted.restore() == 1
+    restarted.close()
 
 
 def test_checkpoint_survives_a_kill_mid_write(tmp_path):
