@@ -8,20 +8,14 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import numpy_reference as ref  # noqa: E402
+import random_weights  # noqa: E402
 
 
 @pytest.fixture
 def randomize_weights():
-    """Sets every weight of a built layer or model (biases included) to U(-0.5, 0.5)."""
-
-    def randomize(layer, seed=0):
-        rng = np.random.default_rng(seed)
-        assert layer.weights, "nothing to randomize: build the layer first"
-        for weight in layer.weights:
-            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
-        return layer
-
-    return randomize
+    """`random_weights.randomize`: sets every weight of a built layer or model
+    (biases included) to U(-0.5, 0.5)."""
+    return random_weights.randomize
 
 
 @pytest.fixture

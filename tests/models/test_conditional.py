@@ -14,19 +14,14 @@ from keras_pixelrnn import PixelRNN, receptive_field
 from keras_pixelrnn.models.likelihood import NatsPerImage, PixelRNNLoss
 from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES
 
+from random_weights import randomize
+
 SHAPE = (4, 6)
 
 
 def tiny(architecture, colors, levels=4, seed=0, **kwargs):
     keras.utils.set_random_seed(seed)
     return PixelRNN(architecture, SHAPE + (colors,), 2, 3 * colors, levels=levels, **kwargs)
-
-
-def randomize(model, seed=0):
-    rng = np.random.default_rng(seed)
-    for weight in model.weights:
-        weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
-    return model
 
 
 def copy_shared_weights(source, target):

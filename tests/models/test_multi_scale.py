@@ -10,6 +10,8 @@ from keras_pixelrnn import MultiScalePixelRNN, PixelRNNLoss
 from keras_pixelrnn.models.multi_scale import grid_mask, subsample
 from keras_pixelrnn.models.presets import MULTI_SCALE_PRESETS, PRESETS
 
+from random_weights import randomize
+
 SHAPE = (4, 6)
 
 
@@ -20,13 +22,6 @@ def tiny(colors=1, levels=2, small="row_lstm", full="diagonal_bilstm", seed=0):
         small=dict(architecture=small, num_layers=1, hidden_units=3 * colors),
         full=dict(architecture=full, num_layers=1, hidden_units=3 * colors, condition_units=4),
     )
-
-
-def randomize(model, seed=0):
-    rng = np.random.default_rng(seed)
-    for weight in model.weights:
-        weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
-    return model
 
 
 def log_softmax(logits):

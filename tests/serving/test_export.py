@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -23,7 +22,10 @@ from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
 from keras_pixelrnn.generation.sampling import generate
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from export_helpers import (
+    ROOT, SIGNATURE_OUTPUTS, fresh_process, onnx_sessions, randomized_models, run_onnx, run_script,
+)
+
 CASES = {
     f"{arch}-{kind}": (arch, shape, levels)
     for arch in ("pixel_cnn", "row_lstm", "diagonal_bilstm")
@@ -57,89 +59,25 @@ def _inputs(shape, levels, seed):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return tmp_path_factory.mktemp("export")
-
-
-@pytest.fixture(scope="module")
 def models(workdir):
     """name -> (model, .keras path, inputs)."""
-    out = {}
-    for n, (name, (arch, shape, levels)) in enumerate(CASES.items()):
-        keras.utils.set_random_seed(n)
-        model = build_pixel_rnn(arch, shape, num_layers=1, hidden_units=shape[-1] * 2, levels=levels)
-        rng = np.random.default_rng(n)
-        for weight in model.weights:
-            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
-        path = str(workdir / f"{name}.keras")
-        model.save(path)
-        out[name] = (model, path, _inputs(shape, levels, 100 + n))
-    return out
-
-
-@pytest.fixture(scope="module")
-def saved_models(models, workdir):
-    """name -> SavedModel version folder, exported in this process."""
-    return {
-        name: serving.write_saved_model(model, str(workdir / "serving" / name))
-        for name, (model, _, _) in models.items()
-    }
-
-
-FRESH = textwrap.dedent(
-    """
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
-
-    jobs = json.loads(sys.argv[1])
-    report = {}
-    for name, (folder, inputs, out) in jobs.items():
-        loaded = tf.saved_model.load(folder)
-        data = dict(np.load(inputs))
-        results = {}
-        for signature in ("log_prob", "logits", "sample", "serving_default"):
-            fn = loaded.signatures[signature]
-            kind = "noise" if signature == "sample" else "images"
-            for key in data:
-                if key.startswith(kind):
-                    for output, value in fn(**{kind: tf.constant(data[key])}).items():
-                        results[f"{signature}/{output}/{key}"] = value.numpy()
-        np.savez(out, **results)
-        first = loaded.signatures["log_prob"]
-        report[name] = {
-            "signatures": sorted(loaded.signatures),
-            "inputs": {
-                s: {k: [v.dtype.name, v.shape.as_list()]
-                    for k, v in loaded.signatures[s].structured_input_signature[1].items()}
-                for s in loaded.signatures
-            },
-            "outputs": {s: sorted(loaded.signatures[s].structured_outputs) for s in loaded.signatures},
-        }
-    report["modules"] = sorted(m for m in sys.modules if m.startswith("keras_pixelrnn"))
-    print(json.dumps(report))
-    """
-)
+    return randomized_models(
+        workdir, CASES,
+        lambda arch, shape, levels: build_pixel_rnn(
+            arch, shape, num_layers=1, hidden_units=shape[-1] * 2, levels=levels
+        ),
+        lambda name, _, seed: _inputs(*CASES[name][1:], seed),
+    )
 
 
 @pytest.fixture(scope="module")
 def fresh(models, saved_models, workdir):
     """All SavedModels loaded and called in ONE new process without keras_pixelrnn."""
-    jobs = {}
-    for name, (_, _, inputs) in models.items():
-        path = str(workdir / f"{name}-inputs.npz")
-        np.savez(path, **inputs)
-        jobs[name] = (saved_models[name], path, str(workdir / f"{name}-fresh.npz"))
-    script = workdir / "fresh.py"
-    script.write_text(FRESH)
-    done = subprocess.run(
-        [sys.executable, str(script), json.dumps(jobs)], capture_output=True, text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), cwd=str(workdir), timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    outputs = {name: dict(np.load(jobs[name][2])) for name in models}
-    return report, outputs
+    feeds = {  # "images_B" -> {"images": ...}, "noise_B" -> {"noise": ...}
+        name: {key: {key.split("_")[0]: value} for key, value in inputs.items()}
+        for name, (_, _, inputs) in models.items()
+    }
+    return fresh_process(saved_models, feeds, workdir)
 
 
 @pytest.mark.slow
@@ -160,10 +98,8 @@ def test_signature_names(fresh, models):
         assert got["inputs"]["serving_default"] == images
         assert got["inputs"]["logits"] == images
         assert got["inputs"]["sample"] == {"noise": ["float32", [None, h, w, c]]}
-        assert got["outputs"]["log_prob"] == ["bits_per_dim", "log_prob"]
-        assert got["outputs"]["serving_default"] == ["bits_per_dim", "log_prob"]
-        assert got["outputs"]["logits"] == ["logits"]
-        assert got["outputs"]["sample"] == ["images"]
+        for signature, outputs in SIGNATURE_OUTPUTS.items():
+            assert got["outputs"][signature] == outputs, (name, signature)
 
 
 @pytest.mark.slow
@@ -198,23 +134,7 @@ def test_saved_model_matches_keras_in_a_fresh_process(fresh, models, name):
 @pytest.fixture(scope="module")
 def onnx_session(models):
     """(name, signature) -> (ONNX Runtime session, ModelProto), each converted once."""
-    import onnxruntime as ort
-
-    cache = {}
-
-    def get(name, signature):
-        if (name, signature) not in cache:
-            model = models[name][0]
-            function = serving.serving_functions(model, checks=False, executor=None)[signature]
-            proto = serving.convert_to_onnx(function)
-            session = ort.InferenceSession(
-                proto.SerializeToString(), serving.onnx_session_options(),
-                providers=["CPUExecutionProvider"],
-            )
-            cache[name, signature] = session, proto
-        return cache[name, signature]
-
-    return get
+    return onnx_sessions(models)
 
 
 @pytest.mark.slow
@@ -228,7 +148,7 @@ def test_onnx_log_prob_matches_keras(models, onnx_session, name):
     dims = np.prod(model.input_shape[1:])
     for batch in BATCH_SIZES:
         images = inputs[f"images_{batch}"]
-        got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"images": images})))
+        got = run_onnx(session, {"images": images})
         want = log_prob(model, images)
         np.testing.assert_allclose(got["log_prob"], want, atol=1e-4, rtol=0)
         np.testing.assert_allclose(got["bits_per_dim"], -want / (dims * np.log(2)), atol=1e-6)
@@ -409,7 +329,7 @@ def test_saved_model_script_options_for_a_cpu_server(models, workdir, monkeypatc
     model, path, inputs = models["row_lstm-grey"]
     base = str(workdir / "cpu_server" / "grey")
     args = ["--model", path, "--out", base, "--single-threaded-sampler", "--batch-chains", "2"]
-    code, out, err = _script("export/saved_model.py", args, monkeypatch, capsys)
+    code, out, err = run_script("export/saved_model.py", args, monkeypatch, capsys)
     assert code == 0, err
     folder = os.path.join(base, "1")
     assert b"SINGLE_THREADED_EXECUTOR" in _pb(folder)
@@ -427,7 +347,7 @@ def test_saved_model_script_options_for_a_cpu_server(models, workdir, monkeypatc
 def test_scripts_reject_a_bad_batch_chains(workdir, script, monkeypatch, capsys):
     out = str(workdir / "rejected_chains" / "out")
     args = ["--model", str(workdir / "nope.keras"), "--out", out, "--batch-chains", "0"]
-    code, _, err = _script(script, args, monkeypatch, capsys)
+    code, _, err = run_script(script, args, monkeypatch, capsys)
     assert code == 2 and "--batch-chains must be a positive integer" in err
     assert not os.path.exists(out)
 
@@ -458,18 +378,6 @@ def test_version_folders_and_overwrite(models, workdir):
     assert sorted(os.listdir(base)) == ["1", "2", "7", "8"]
 
 
-def _script(script, args, monkeypatch, capsys):
-    """Runs an export/ script in this process (no TensorFlow start-up): (exit code, stdout, stderr)."""
-    import runpy
-
-    monkeypatch.setattr(sys, "argv", [script] + args)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_path(os.path.join(ROOT, script), run_name="__main__")
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
-
-
 @pytest.mark.slow
 def test_scripts_end_to_end(models, workdir):
     """Both scripts in a new process, as a user runs them (from another folder)."""
@@ -487,8 +395,7 @@ def test_scripts_end_to_end(models, workdir):
     import onnxruntime as ort
 
     session = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    got = dict(zip(names, session.run(None, {"images": inputs["images_4"]})))
+    got = run_onnx(session, {"images": inputs["images_4"]})
     np.testing.assert_allclose(got["log_prob"], log_prob(model, inputs["images_4"]), atol=1e-4)
     assert sorted(os.listdir(workdir / "scripts")) == ["rgb", "rgb.onnx"]  # no temporary file left
 
@@ -502,7 +409,7 @@ def test_saved_model_script_never_replaces_a_version_without_overwrite(
 
     def script(*extra):
         args = ["--model", path, "--out", base, *extra]
-        return _script("export/saved_model.py", args, monkeypatch, capsys)
+        return run_script("export/saved_model.py", args, monkeypatch, capsys)
 
     assert script()[0] == 0
     stamp = os.path.getmtime(os.path.join(base, "1", "saved_model.pb"))
@@ -521,7 +428,7 @@ def test_scripts_reject_a_missing_file_and_a_foreign_model(workdir, script, monk
     out = str(workdir / "rejected" / "out")
 
     def run(model):
-        return _script(script, ["--model", str(model), "--out", out], monkeypatch, capsys)
+        return run_script(script, ["--model", str(model), "--out", out], monkeypatch, capsys)
 
     code, _, err = run(workdir / "nope.keras")
     assert code != 0 and "no such file" in err

@@ -10,13 +10,8 @@ package, the ONNX conversions.
 """
 
 import functools
-import json
 import os
-import subprocess
-import sys
-import textwrap
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -24,7 +19,10 @@ import tensorflow as tf
 from keras_pixelrnn import PixelRNN, serving
 from keras_pixelrnn.serving import onnx_export
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from export_helpers import (
+    SIGNATURE_OUTPUTS, fresh_process, onnx_sessions, randomized_models, run_onnx, run_script,
+)
+
 SHAPE, LEVELS, CLASSES, SMALL = (4, 4, 1), 2, 3, (2, 2, 1)
 CASES = {
     "row_lstm-labels": ("row_lstm", {"num_classes": CLASSES}),
@@ -70,92 +68,20 @@ def _conditions(feed):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return tmp_path_factory.mktemp("export_conditional")
-
-
-@pytest.fixture(scope="module")
 def models(workdir):
     """name -> (model, .keras path, feeds)."""
-    out = {}
-    for n, (name, (arch, condition)) in enumerate(CASES.items()):
-        keras.utils.set_random_seed(n)
-        model = PixelRNN(arch, SHAPE, 1, 4, levels=LEVELS, **condition)
-        rng = np.random.default_rng(n)
-        for weight in model.weights:
-            weight.assign(rng.uniform(-0.5, 0.5, weight.shape).astype(weight.dtype))
-        path = str(workdir / f"{name}.keras")
-        model.save(path)
-        out[name] = (model, path, _inputs(name, model, 100 + n))
-    return out
-
-
-@pytest.fixture(scope="module")
-def saved_models(models, workdir):
-    """name -> SavedModel version folder, exported in this process."""
-    return {
-        name: serving.write_saved_model(model, str(workdir / "serving" / name))
-        for name, (model, _, _) in models.items()
-    }
-
-
-FRESH = textwrap.dedent(
-    """
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
-
-    jobs = json.loads(sys.argv[1])
-    report = {}
-    for name, (folder, inputs, out) in jobs.items():
-        loaded = tf.saved_model.load(folder)
-        feeds = {}
-        for key, value in np.load(inputs).items():  # "<feed>/<input name>"
-            feed, input_name = key.split("/")
-            feeds.setdefault(feed, {})[input_name] = tf.constant(value)
-        results = {}
-        for feed, kwargs in feeds.items():
-            kind = ("sample",) if "noise" in kwargs else ("log_prob", "logits", "serving_default")
-            for signature in kind:
-                for output, value in loaded.signatures[signature](**kwargs).items():
-                    results[f"{signature}/{output}/{feed}"] = value.numpy()
-        np.savez(out, **results)
-        report[name] = {
-            "signatures": sorted(loaded.signatures),
-            "inputs": {
-                s: {k: [v.dtype.name, v.shape.as_list()]
-                    for k, v in loaded.signatures[s].structured_input_signature[1].items()}
-                for s in loaded.signatures
-            },
-            "outputs": {
-                s: sorted(loaded.signatures[s].structured_outputs) for s in loaded.signatures
-            },
-        }
-    report["modules"] = sorted(m for m in sys.modules if m.startswith("keras_pixelrnn"))
-    print(json.dumps(report))
-    """
-)
+    return randomized_models(
+        workdir, CASES,
+        lambda arch, condition: PixelRNN(arch, SHAPE, 1, 4, levels=LEVELS, **condition),
+        _inputs,
+    )
 
 
 @pytest.fixture(scope="module")
 def fresh(models, saved_models, workdir):
     """All SavedModels loaded and called in ONE new process without keras_pixelrnn."""
-    jobs = {}
-    for name, (_, _, feeds) in models.items():
-        path = str(workdir / f"{name}-inputs.npz")
-        arrays = {f"{feed}/{k}": v for feed, inputs in feeds.items() for k, v in inputs.items()}
-        np.savez(path, **arrays)
-        jobs[name] = (saved_models[name], path, str(workdir / f"{name}-fresh.npz"))
-    script = workdir / "fresh.py"
-    script.write_text(FRESH)
-    done = subprocess.run(
-        [sys.executable, str(script), json.dumps(jobs)], capture_output=True, text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), cwd=str(workdir), timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    outputs = {name: dict(np.load(jobs[name][2])) for name in models}
-    return report, outputs
+    feeds = {name: case_feeds for name, (_, _, case_feeds) in models.items()}
+    return fresh_process(saved_models, feeds, workdir)
 
 
 @pytest.mark.slow
@@ -177,10 +103,8 @@ def test_signatures_take_the_condition_after_the_images(fresh):
         for signature in ("log_prob", "logits", "serving_default"):
             assert got["inputs"][signature] == {"images": image, key: spec}, (name, signature)
         assert got["inputs"]["sample"] == {"noise": noise, key: spec}, name
-        assert got["outputs"]["log_prob"] == ["bits_per_dim", "log_prob"]
-        assert got["outputs"]["serving_default"] == ["bits_per_dim", "log_prob"]
-        assert got["outputs"]["logits"] == ["logits"]
-        assert got["outputs"]["sample"] == ["images"]
+        for signature, outputs in SIGNATURE_OUTPUTS.items():
+            assert got["outputs"][signature] == outputs, (name, signature)
 
 
 @pytest.mark.slow
@@ -225,25 +149,8 @@ def test_saved_model_matches_keras_in_a_fresh_process(fresh, models, name):
 @pytest.fixture(scope="module")
 def onnx_session(models):
     """(name, signature) -> ONNX Runtime session, each converted once."""
-    import onnxruntime as ort
-
-    cache = {}
-
-    def get(name, signature):
-        if (name, signature) not in cache:
-            model = models[name][0]
-            function = serving.serving_functions(model, checks=False, executor=None)[signature]
-            cache[name, signature] = ort.InferenceSession(
-                serving.convert_to_onnx(function).SerializeToString(),
-                serving.onnx_session_options(), providers=["CPUExecutionProvider"],
-            )
-        return cache[name, signature]
-
-    return get
-
-
-def _run_onnx(session, feed):
-    return dict(zip([o.name for o in session.get_outputs()], session.run(None, feed)))
+    sessions = onnx_sessions(models)
+    return lambda name, signature: sessions(name, signature)[0]
 
 
 @pytest.mark.slow
@@ -255,11 +162,11 @@ def test_onnx_log_prob_matches_keras(models, onnx_session, name):
     dims = np.prod(SHAPE)
     for batch in BATCH_SIZES:
         feed, shifted = feeds[f"images_{batch}"], feeds[f"shifted_{batch}"]
-        got = _run_onnx(session, feed)
+        got = run_onnx(session, feed)
         want = model.log_prob(feed["images"], **_conditions(feed))
         np.testing.assert_allclose(got["log_prob"], want, atol=1e-4, rtol=0)
         np.testing.assert_allclose(got["bits_per_dim"], -want / (dims * np.log(2)), atol=1e-6)
-        other = _run_onnx(session, shifted)["log_prob"]
+        other = run_onnx(session, shifted)["log_prob"]
         np.testing.assert_allclose(
             other, model.log_prob(shifted["images"], **_conditions(shifted)), atol=1e-4, rtol=0
         )
@@ -433,19 +340,6 @@ def test_onnx_runtime_names_a_missing_condition(onnx_session):
 # Scripts -----------------------------------------------------------------------------------------
 
 
-def _script(script, args, monkeypatch, capsys):
-    """Runs an export/ script in this process (no TensorFlow start-up):
-    (exit code, stdout, stderr)."""
-    import runpy
-
-    monkeypatch.setattr(sys, "argv", [script] + args)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_path(os.path.join(ROOT, script), run_name="__main__")
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
-
-
 @pytest.mark.slow
 def test_scripts_export_a_conditional_model(models, workdir, monkeypatch, capsys):
     """export/saved_model.py and export/onnx_model.py (its check against Keras
@@ -453,7 +347,7 @@ def test_scripts_export_a_conditional_model(models, workdir, monkeypatch, capsys
     model, path, feeds = models["pixel_cnn-labels"]
     base = str(workdir / "scripts" / "labels")
     args = ["--model", path, "--out", base]
-    code, out, err = _script("export/saved_model.py", args, monkeypatch, capsys)
+    code, out, err = run_script("export/saved_model.py", args, monkeypatch, capsys)
     assert code == 0, err
     assert "images (4, 4, 1), labels int32 (None,), 2 levels" in out
     feed = feeds["images_4"]
@@ -465,6 +359,6 @@ def test_scripts_export_a_conditional_model(models, workdir, monkeypatch, capsys
     for signature in ("log_prob", "sample"):
         onnx_path = str(workdir / "scripts" / f"labels-{signature}.onnx")
         args = ["--model", path, "--out", onnx_path, "--signature", signature]
-        code, out, err = _script("export/onnx_model.py", args, monkeypatch, capsys)
+        code, out, err = run_script("export/onnx_model.py", args, monkeypatch, capsys)
         assert code == 0, err
         assert "ONNX Runtime == Keras" in out and os.path.isfile(onnx_path)
