@@ -12,6 +12,7 @@ import tensorflow as tf
 import numpy_reference as ref
 from keras_pixelrnn import DiagonalBiLSTM, MaskedConv2D, RowLSTM, receptive_field
 from keras_pixelrnn.layers.conditioning import OneHotLabels
+from test_diagonal_bilstm import weights_of
 
 DIRECTIONS = ("left_to_right", "right_to_left")
 KINDS = ("vector", "map")
@@ -62,14 +63,7 @@ def test_diagonal_bilstm_matches_reference_with_condition(colors, kind, training
     layer = build(
         DiagonalBiLSTM(6 if colors == 3 else 3, color_channels=colors), x, y, randomize_weights
     )
-    weights = {
-        d: (
-            layer.input_to_state[d].kernel.numpy(),
-            layer.cells[d].recurrent_kernel.numpy(),
-            layer.cells[d].bias.numpy(),
-        )
-        for d in DIRECTIONS
-    }
+    weights = weights_of(layer)
     extra = {
         d: ref.condition_bias(y, layer.input_to_state[d].condition_kernel.numpy(), 5, 4)
         for d in DIRECTIONS

@@ -20,8 +20,9 @@ def random_input(batch, height, width, channels, seed=1):
     return rng.uniform(-1, 1, (batch, height, width, channels)).astype("float32")
 
 
-def reference(layer, x, mask_type, colors):
-    weights = {
+def weights_of(layer):
+    """A DiagonalBiLSTM's weights as `numpy_reference.diagonal_bilstm` takes them."""
+    return {
         d: (
             layer.input_to_state[d].kernel.numpy(),
             layer.cells[d].recurrent_kernel.numpy(),
@@ -29,7 +30,10 @@ def reference(layer, x, mask_type, colors):
         )
         for d in DIRECTIONS
     }
-    return ref.diagonal_bilstm(x, weights, mask_type, colors)
+
+
+def reference(layer, x, mask_type, colors):
+    return ref.diagonal_bilstm(x, weights_of(layer), mask_type, colors)
 
 
 def make_layer(mask_type, colors, in_channels, randomize, seed=0):
