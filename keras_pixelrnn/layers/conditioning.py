@@ -18,7 +18,8 @@ it to every position never lets an image sub-pixel see a later one. A
 spatially constant map is the same as a vector.
 
 A layer is conditioned by calling it on `[inputs, condition]` instead of
-`inputs`; the projection `condition_kernel` is created on that first call.
+`inputs`; the projection `condition_kernel` (the kernel of a child `Dense`
+layer, `condition_projection`) is created on that first call.
 `MaskedConv2D` holds it, and the LSTM layers pass the condition to their
 input-to-state convolutions, so the mechanism exists once, here and in
 `MaskedConv2D`. The one-pixel step receives the condition at the pixel,

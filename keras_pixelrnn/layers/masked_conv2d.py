@@ -120,14 +120,15 @@ class MaskedConv2D(keras.layers.Conv2D):
         in_channels = checks.image_shape(
             self.__class__.__name__, input_shape, self.color_channels
         )
-        self.condition_kernel = None
+        self.condition_projection = None
         if condition_shape is not None:
             size = conditioning.condition_size(self.name, input_shape, condition_shape)
-            self.condition_kernel = self.add_weight(
-                name="condition_kernel",
-                shape=(size, self.filters),
-                initializer=self.condition_initializer,
+            # A child layer: Keras saves and loads its kernel by name.
+            self.condition_projection = keras.layers.Dense(
+                self.filters, use_bias=False, kernel_initializer=self.condition_initializer,
+                dtype=self.dtype_policy, name="condition_projection",
             )
+            self.condition_projection.build((None, size))
         self._mask = causal_mask(
             self.kernel_size,
             in_channels,
@@ -153,7 +154,7 @@ class MaskedConv2D(keras.layers.Conv2D):
         x, condition = conditioning.split(inputs)
         if condition is None:
             return super().call(x)
-        self._check_conditioned(condition)
+        self.check_condition(condition)
         outputs = self.convolution_op(x, self.kernel)
         if self.use_bias:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
@@ -169,7 +170,15 @@ class MaskedConv2D(keras.layers.Conv2D):
             conditioning.project(condition, self.condition_kernel, self.compute_dtype)
         )
 
-    def _check_conditioned(self, condition):
+    @property
+    def condition_kernel(self):
+        """The `(d, filters)` projection of the condition, or None (unconditioned)."""
+        projection = getattr(self, "condition_projection", None)
+        return None if projection is None else projection.kernel
+
+    def check_condition(self, condition):
+        """A ValueError unless `condition` is given exactly when the layer was
+        built with one."""
         if condition is not None and self.condition_kernel is None:
             raise ValueError(
                 f"Layer {self.name!r} was built without a condition and cannot take one; "
@@ -184,19 +193,6 @@ class MaskedConv2D(keras.layers.Conv2D):
     def compute_output_shape(self, input_shape):
         input_shape, _ = conditioning.split_shape(input_shape)
         return super().compute_output_shape(input_shape)
-
-    # Keras' Conv2D saves its kernel and bias only, by position: the
-    # condition kernel goes after them.
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        if self.built and self.condition_kernel is not None:
-            store[str(1 + int(self.use_bias))] = self.condition_kernel
-
-    def load_own_variables(self, store):
-        super().load_own_variables(store)
-        if self.built and self.condition_kernel is not None:
-            self.condition_kernel.assign(store[str(1 + int(self.use_bias))])
 
     @property
     def mask(self):
@@ -254,7 +250,7 @@ class MaskedConv2D(keras.layers.Conv2D):
 
     def call_with_cache(self, inputs, cache, column, step_weights):
         x, condition = conditioning.split(inputs)
-        self._check_conditioned(condition)
+        self.check_condition(condition)
         x = tf.cast(x, self.compute_dtype)
         pad = self.kernel_size[1] // 2
         cache = dict(cache)

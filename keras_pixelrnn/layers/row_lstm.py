@@ -129,7 +129,7 @@ class RowLSTM(keras.layers.Layer):
         parts = split_batch(inputs, default_chains())
         biases = [None] * len(parts)
         if condition is not None or self.input_to_state.condition_kernel is not None:
-            self.input_to_state._check_conditioned(condition)
+            self.input_to_state.check_condition(condition)
             # (batch, 1, 1, 4h) for a vector, (batch, height, width, 4h) for a map.
             biases = split_batch(self.input_to_state.condition_bias(condition), len(parts))
         sequences, states = [], []
