@@ -38,11 +38,14 @@ def main(argv=None):
     if argv[:1] == ["export"]:
         export.quiet()  # before the parser imports TensorFlow
     args = parser().parse_args(argv)
-    import tensorflow as tf
-
+    args.argv = argv  # a multi-worker `train` that restarts itself runs them again
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, tf.errors.InvalidArgumentError) as error:
+    except Exception as error:
+        tf = sys.modules.get("tensorflow")  # `launch` never imports it
+        expected = (ValueError, FileNotFoundError)
+        if not isinstance(error, expected + ((tf.errors.InvalidArgumentError,) if tf else ())):
+            raise
         message = getattr(error, "message", None) or str(error)
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -11,14 +11,32 @@ model of the whole image given those (`keras_pixelrnn.MultiScalePixelRNN`).
 of the data set (see `keras_pixelrnn.data`: "mnist", "cifar10", "mnist_5k" or a
 `.npz` file with a "labels" array); a data set without labels, or with a label
 outside `[0, K)`, is an error (exit 2). The recipe records `num_classes`.
+
+`--strategy` chooses the devices and machines (`keras_pixelrnn.training.distribute`):
+one device, `MirroredStrategy` over `--devices N`, or `MultiWorkerMirroredStrategy`
+over the workers of `TF_CONFIG`, trained by `keras_pixelrnn.training.loop`
+(Keras' `fit` does not run multi-worker). `--batch-size` is the global batch.
+Only the chief writes into `--out`; the other workers write to temporary
+folders that they remove. A worker that loses a peer restarts itself in place
+(up to `--max-restarts` times), waits for the peer to rejoin and resumes from
+the last backup. `keras-pixelrnn launch` starts such a job on this machine:
+
+    keras-pixelrnn launch --workers 2 -- train --strategy multi-worker --preset small --out runs/mw
 """
 
+import argparse
 import json
 import os
+import shutil
+import sys
+import tempfile
 import time
 
 from keras_pixelrnn.cli.common import binarize_for, labelled
+from keras_pixelrnn.training.distribute import STRATEGIES
 from keras_pixelrnn.training.recipe import DECAYS
+
+RESTARTS = "KERAS_PIXELRNN_RESTARTS"  # how often this worker has restarted in place
 
 
 def register(commands):
@@ -56,11 +74,38 @@ def register(commands):
     p.add_argument("--clipnorm", type=float, default=None, help="global gradient-norm clipping")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--val-limit", type=int, default=None, help="use only the first N validation images")
-    p.add_argument("--devices", type=int, default=1, help="train on N devices (MirroredStrategy)")
+    p.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                   help="auto: one device, or MirroredStrategy when --devices > 1; multi-worker: "
+                   "MultiWorkerMirroredStrategy over the workers of TF_CONFIG")
+    p.add_argument("--devices", type=int, default=1,
+                   help="train on N local devices: the first N GPUs, else N logical CPU devices")
+    p.add_argument("--peer-timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="multi-worker: give up when the workers have not all met within this time")
+    p.add_argument("--max-restarts", type=int, default=3,
+                   help="multi-worker: times a worker that lost a peer restarts in place")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(run=train)
+
+    p = commands.add_parser(
+        "launch", help="start N multi-worker training workers on this machine (127.0.0.1)",
+        description="Starts N workers of `keras-pixelrnn COMMAND ...` on free ports of "
+        "127.0.0.1, each with its TF_CONFIG, and restarts a worker killed by a signal.",
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--restarts", type=int, default=3,
+                   help="times in all that a worker killed by a signal is started again")
+    p.add_argument("worker_command", nargs=argparse.REMAINDER,
+                   help="the command each worker runs, after --, e.g. -- train --strategy multi-worker ...")
+    p.set_defaults(run=launch)
+
+
+def launch(args):
+    from keras_pixelrnn.training.launch import Job
+
+    command = args.worker_command[1:] if args.worker_command[:1] == ["--"] else args.worker_command
+    return Job(command, workers=args.workers, restarts=args.restarts).run()
 
 
 def _ema(text):
@@ -91,17 +136,6 @@ def _apply_defaults(args):
         args.override = True
 
 
-def _configure_devices(devices):
-    """Splits the CPU into `devices` logical devices (before any TF op runs)."""
-    import tensorflow as tf
-
-    if devices > 1 and not tf.config.list_physical_devices("GPU"):
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * devices
-        )
-
-
 def _multi_scale(config):
     """The multi-scale model of a PixelRNN configuration: its structure at both
     stages, the second conditioned on the first."""
@@ -122,17 +156,28 @@ def train(args):
             f"Received: --multi-scale --num-classes {args.num_classes}"
         )
     _apply_defaults(args)
-    _configure_devices(args.devices)
+    from keras_pixelrnn.training import distribute
+
+    distribute.check_devices(args.strategy, args.devices)
+    if args.strategy == "multi-worker":
+        distribute.read_tf_config()  # a malformed TF_CONFIG fails here, before any work
+    distribute.configure_devices(args.devices)
     import keras
     import tensorflow as tf
 
     from keras_pixelrnn import data
-    from keras_pixelrnn.training.callbacks import AtomicCheckpoint, BackupCallback, TrainingBackup
+    from keras_pixelrnn.training.callbacks import (
+        AtomicCheckpoint, BackupCallback, EpochHistory, TrainingBackup,
+    )
+    from keras_pixelrnn.training.loop import DistributedTrainer
     from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
     from keras_pixelrnn.utils.atomic_files import write_atomically
     from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
     from keras_pixelrnn.models.pixel_rnn import PRESETS, PixelRNN
 
+    # Before any TensorFlow op: a multi-worker strategy must start the runtime.
+    strategy, cluster = distribute.make_strategy(args.strategy, args.devices, args.peer_timeout)
+    per_replica_batch = distribute.check_global_batch(args.batch_size, strategy.num_replicas_in_sync)
     if args.preset:
         config = dict(PRESETS[args.preset], name=args.preset)
     else:
@@ -198,11 +243,13 @@ def train(args):
     val_split = "validation" if args.dataset in data.DATASETS else None
     val_ds = pairs(val_split, False, args.val_limit) if val_split else None
 
-    os.makedirs(args.out, exist_ok=True)
+    chief = cluster is None or cluster.is_chief
+    # Only the chief writes into --out; another worker writes the same files
+    # (saving may take part in the strategy's collectives) to a scratch folder.
+    write_dir = args.out if chief else _scratch(args.out, cluster)
+    os.makedirs(write_dir, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
-    strategy = (
-        tf.distribute.MirroredStrategy() if args.devices > 1 else tf.distribute.get_strategy()
-    )
+    metrics = (lambda: []) if args.multi_scale else (lambda: [NatsPerImage(), BitsPerDim()])
     with strategy.scope():
         optimizer = make_optimizer(
             args.learning_rate, total_steps, args.warmup_steps, args.decay, ema, args.clipnorm
@@ -213,9 +260,10 @@ def train(args):
             model.compile(optimizer, loss=[PixelRNNLoss(), PixelRNNLoss()])
         else:
             model = PixelRNN(**config)
-            model.compile(optimizer, loss=PixelRNNLoss(), metrics=[NatsPerImage(), BitsPerDim()])
+            model.compile(optimizer, loss=PixelRNNLoss(), metrics=metrics())
         # Where an interrupted run left off: weights, optimizer state, epochs done.
-        backup = TrainingBackup(os.path.join(args.out, "backup"), model, optimizer)
+        backup = TrainingBackup(os.path.join(args.out, "backup"), model, optimizer, is_chief=chief,
+                                scratch=None if chief else os.path.join(write_dir, "backup"))
         initial_epoch = backup.restore()
     recipe = dict(
         config, dataset=args.dataset, epochs=args.epochs, steps=total_steps,
@@ -224,19 +272,22 @@ def train(args):
         ema=float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
         keep_best=args.keep_best, clipnorm=args.clipnorm, num_classes=args.num_classes,
         multi_scale=args.multi_scale,
-        binarize=binarize, seed=args.seed, devices=args.devices,
-        replicas=strategy.num_replicas_in_sync, limit=args.limit,
-        parameters=model.count_params(),
+        binarize=binarize, seed=args.seed, strategy=args.strategy, devices=args.devices,
+        workers=cluster.num_workers if cluster else 1,
+        replicas=strategy.num_replicas_in_sync, per_replica_batch=per_replica_batch,
+        limit=args.limit, parameters=model.count_params(),
     )
-    print(json.dumps(recipe))
+    if chief:
+        print(json.dumps(recipe))
     write_atomically(
-        os.path.join(args.out, "recipe.json"),
+        os.path.join(write_dir, "recipe.json"),
         lambda f: f.write(json.dumps(recipe, indent=2).encode()),
     )
     callbacks = [
         BackupCallback(backup),
-        AtomicCheckpoint(os.path.join(args.out, "checkpoints", "epoch_{epoch:03d}.keras")),
-        keras.callbacks.TensorBoard(os.path.join(args.out, "logs")),
+        AtomicCheckpoint(os.path.join(write_dir, "checkpoints", "epoch_{epoch:03d}.keras")),
+        EpochHistory(os.path.join(write_dir, "history.json")),
+        keras.callbacks.TensorBoard(os.path.join(write_dir, "logs")),
     ]
     if optimizer.use_ema:  # validate the averaged weights (before the callbacks that read them)
         callbacks.insert(1, keras.callbacks.SwapEMAWeights())
@@ -244,26 +295,89 @@ def train(args):
     if args.keep_best and val_ds is not None:  # on disk: a resumed run keeps the best of all
         keep_best = KeepBest(
             monitor="val_loss" if args.multi_scale else "val_nats_per_image",
-            folder=os.path.join(args.out, "best"),
+            folder=os.path.join(write_dir, "best"),
         )
     if keep_best:
         callbacks.append(keep_best)
     if args.steps is not None:
         callbacks.append(StopAfterSteps(args.steps))
-    os.makedirs(os.path.join(args.out, "checkpoints"), exist_ok=True)
+    os.makedirs(os.path.join(write_dir, "checkpoints"), exist_ok=True)
     start = time.time()
-    # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
-    if initial_epoch:
+    if initial_epoch and chief:
         print(f"resuming after epoch {initial_epoch} (step {int(optimizer.iterations.numpy())}) "
               f"from {os.path.join(args.out, 'backup')}")
-    model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-              verbose=args.verbose, shuffle=False, initial_epoch=initial_epoch)
-    print(f"trained in {time.time() - start:.0f} s, {int(optimizer.iterations.numpy())} steps")
-    if keep_best and keep_best.best_epoch:
-        print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} nats/image")
-    final = os.path.join(args.out, "model.keras")
-    tmp = os.path.join(args.out, ".model.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, final)
-    print(f"saved {final}")
+    verbose = args.verbose if chief else 0
+    try:
+        if args.strategy == "multi-worker":  # Keras' fit does not run multi-worker
+            DistributedTrainer(model, metrics, strategy).fit(
+                train_ds, epochs=args.epochs, validation_data=val_ds, callbacks=callbacks,
+                initial_epoch=initial_epoch, verbose=verbose,
+            )
+        else:
+            # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
+            model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
+                      verbose=verbose, shuffle=False, initial_epoch=initial_epoch)
+        steps_done = int(optimizer.iterations.numpy())
+        if chief:
+            print(f"trained in {time.time() - start:.0f} s, {steps_done} steps")
+            if keep_best and keep_best.best_epoch:
+                print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} nats/image")
+        final = os.path.join(write_dir, "model.keras")
+        tmp = os.path.join(write_dir, ".model.tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, final)
+        if chief:
+            print(f"saved {final}")
+    except _peer_errors() as error:
+        if args.strategy != "multi-worker":
+            raise
+        _clean(write_dir, chief, backup)
+        _restart_in_place(args, error)
+    _clean(write_dir, chief, backup)
     return 0
+
+
+def _scratch(out, cluster):
+    """A worker's own temporary folder, named after the run and the task, so
+    that a worker restarted after being killed removes what it left."""
+    import hashlib
+
+    run = hashlib.sha1(os.path.abspath(out).encode()).hexdigest()[:12]
+    folder = os.path.join(tempfile.gettempdir(),
+                          f"pixelrnn-worker-{run}-{cluster.task_type}-{cluster.task_index}")
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def _peer_errors():
+    import tensorflow as tf
+
+    return (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.AbortedError, tf.errors.CancelledError)
+
+
+def _clean(write_dir, chief, backup):
+    """A worker other than the chief leaves nothing behind."""
+    backup.close()
+    if not chief:
+        shutil.rmtree(write_dir, ignore_errors=True)
+
+
+def _restart_in_place(args, error):
+    """After a peer was lost: this process starts again as itself (same
+    arguments, same TF_CONFIG), waits for the peer to rejoin, and resumes from
+    the last backup; at most `--max-restarts` times."""
+    done = int(os.environ.get(RESTARTS, "0"))
+    lines = [line.strip() for line in str(getattr(error, "message", None) or error).splitlines()]
+    detail = [line for line in lines if "task" in line] or [line for line in lines if line] or [""]
+    reason = f"{type(error).__name__}: {detail[0][:300]}"
+    if done >= args.max_restarts:
+        raise SystemExit(
+            f"error: lost a peer ({reason}) after {done} restart(s); giving up "
+            f"(--max-restarts {args.max_restarts})"
+        )
+    print(f"lost a peer ({reason}); restarting to resume from the last backup "
+          f"(restart {done + 1} of at most {args.max_restarts})", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os.environ[RESTARTS] = str(done + 1)
+    os.execv(sys.executable, [sys.executable, "-m", "keras_pixelrnn.cli", *args.argv])

@@ -10,15 +10,17 @@ resumed run dies on it with `OSError: bad object header version number`.
   `model.fit` and the multi-worker loop alike).
 * `AtomicCheckpoint`: the whole model after every epoch, written under a
   temporary name and renamed into place.
+* `EpochHistory`: every epoch's losses and validation NLL, in a JSON file.
 """
 
+import json
 import os
 import shutil
 
 import keras
 
 from keras_pixelrnn.training.recipe import averaged
-from keras_pixelrnn.utils.atomic_files import save_atomically
+from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 
 class TrainingBackup:
@@ -44,10 +46,13 @@ class TrainingBackup:
         model: the model being trained.
         optimizer: its optimizer; defaults to `model.optimizer`.
         is_chief: whether this process writes the backup (see above).
+        scratch: where a worker other than the chief writes (removed by
+            `close`); defaults to a new temporary folder.
         max_to_keep: checkpoints kept; the older ones are deleted.
     """
 
-    def __init__(self, directory, model, optimizer=None, is_chief=True, max_to_keep=2):
+    def __init__(self, directory, model, optimizer=None, is_chief=True, max_to_keep=2,
+                 scratch=None):
         import tensorflow as tf
 
         optimizer = optimizer if optimizer is not None else model.optimizer
@@ -64,7 +69,7 @@ class TrainingBackup:
         if not is_chief:
             import tempfile
 
-            self._scratch = write_to = tempfile.mkdtemp(prefix="pixelrnn-worker-backup-")
+            self._scratch = write_to = scratch or tempfile.mkdtemp(prefix="pixelrnn-worker-backup-")
         self.manager = tf.train.CheckpointManager(self.checkpoint, write_to, max_to_keep)
         # Every worker reads the chief's backup.
         self._latest = tf.train.latest_checkpoint(self.directory)
@@ -127,3 +132,27 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
         with averaged(self.model):  # the averaged weights, when the optimizer keeps them
             save_atomically(path, lambda tmp: self.model.save(tmp, overwrite=True))
+
+
+class EpochHistory(keras.callbacks.Callback):
+    """Keeps every epoch's logs (the losses, metrics and validation NLL) in a
+    JSON file, rewritten under a temporary name and renamed into place after
+    each epoch. A resumed run appends to the epochs already recorded.
+
+    The file holds `{"epochs": [{"epoch": 1, "loss": ..., "val_nats_per_image": ...}, ...]}`.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = os.fspath(path)
+        self.epochs = []
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.epochs = json.load(f)["epochs"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        record = {"epoch": epoch + 1}
+        record.update({name: float(value) for name, value in (logs or {}).items()})
+        self.epochs = [e for e in self.epochs if e["epoch"] < epoch + 1] + [record]
+        text = json.dumps({"epochs": self.epochs}, indent=1).encode()
+        write_atomically(self.path, lambda f: f.write(text))

@@ -56,7 +56,7 @@ def test_train_then_evaluate_json(digits, tmp_path, capsys):
 @pytest.mark.slow
 def test_interrupted_training_resumes_from_the_saved_epoch(digits, tmp_path):
     out = tmp_path / "run"
-    args = TRAIN + ["--dataset", str(digits), "--out", str(out)]
+    args = recurrent(TRAIN, "row_lstm") + ["--dataset", str(digits), "--out", str(out)]
     first = subprocess.Popen([sys.executable, "-m", "keras_pixelrnn.cli", *args, "--epochs", "200"],
                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 240
@@ -77,13 +77,36 @@ def test_interrupted_training_resumes_from_the_saved_epoch(digits, tmp_path):
     assert (out / "model.keras").is_file()
 
 
+def recurrent(args, architecture):
+    """`args` with `architecture` in place of TRAIN's PixelCNN."""
+    args = list(args)
+    args[args.index("pixel_cnn")] = architecture
+    return args
+
+
 @pytest.mark.slow
-def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path):
+@pytest.mark.parametrize("architecture", ["row_lstm", "diagonal_bilstm"])
+def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path, architecture):
     out = tmp_path / "run"
-    result = run_cli(TRAIN + ["--dataset", str(digits), "--epochs", "1", "--devices", "2", "--out", str(out)])
+    result = run_cli(recurrent(TRAIN, architecture) + [
+        "--dataset", str(digits), "--epochs", "2", "--strategy", "mirrored", "--devices", "2",
+        "--out", str(out)])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads((out / "recipe.json").read_text())["replicas"] == 2
-    assert (out / "model.keras").is_file()
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert (recipe["strategy"], recipe["replicas"], recipe["per_replica_batch"]) == ("mirrored", 2, 4)
+    history = json.loads((out / "history.json").read_text())["epochs"]
+    assert [e["epoch"] for e in history] == [1, 2] and history[1]["loss"] < history[0]["loss"]
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.get_config()["architecture"] == architecture
+    assert int(model.optimizer.iterations.numpy()) == 2 * 6
+
+
+@pytest.mark.slow
+def test_a_global_batch_that_does_not_split_over_the_devices(digits, tmp_path):
+    result = run_cli(TRAIN + ["--dataset", str(digits), "--devices", "2", "--batch-size", "7",
+                              "--out", str(tmp_path / "run")])
+    assert result.returncode == 2
+    assert "divisible by the number of replicas (2). Received: --batch-size 7" in result.stderr
 
 
 def test_missing_model_file(tmp_path, capsys):
