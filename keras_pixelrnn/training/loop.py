@@ -44,7 +44,7 @@ class DistributedTrainer:
             self.loss_tracker = keras.metrics.Mean(name="loss")
         self.metrics = [self.loss_tracker] + list(metrics)
         self._losses = model.loss if isinstance(model.loss, (list, tuple)) else [model.loss]
-        self._train_step = self._test_step = None
+        self._train_step = self._test_step = self._validation = None
 
     def _per_image_loss(self, y, y_pred):
         ys = y if isinstance(y, (list, tuple)) else [y]
@@ -129,7 +129,9 @@ class DistributedTrainer:
         logs = {}
         if callbacks is not None:
             callbacks.on_test_begin()
-        for step, data in enumerate(self._distribute(dataset)):
+        if self._validation is None or self._validation[0] is not dataset:
+            self._validation = (dataset, self._distribute(dataset))  # once per data set
+        for data in self._validation[1]:
             logs = self._test_step(data)
         logs = self._floats(logs)
         if callbacks is not None:
