@@ -52,3 +52,29 @@ class DiagonalLSTMCell(PixelLSTMCell):
         padded = tf.pad(h_tm1, [[0, 0], [1, 0], [0, 0]])
         above = tf.slice(padded, [0, 0, 0], [-1, height, -1])
         return [above, h_tm1]
+
+    # The band layout of training (see `skew.diagonal_bands`): a step holds
+    # only the pixels of its diagonal, rows `start .. start + length - 1`,
+    # position-major `(length, batch, units)`. The previous step held rows
+    # from `start - shift` (`shift` is 0 or 1). Row r reads the state above,
+    # row r - 1 of the previous step (zero for r = 0), and the state to its
+    # left, row r of the previous step (zero for the row that starts now, at
+    # the left border): slices of the previous states padded with a zero row
+    # at each end.
+
+    def band_neighbours(self, h_tm1, c_tm1, shift, length):
+        """`([h above, h left], c left)` of a band step's `length` positions."""
+        padded = tf.pad(h_tm1, [[1, 1], [0, 0], [0, 0]])
+        above = tf.slice(padded, [shift, 0, 0], [length, -1, -1])
+        left = tf.slice(padded, [shift + 1, 0, 0], [length, -1, -1])
+        c_left = tf.slice(tf.pad(c_tm1, [[0, 1], [0, 0], [0, 0]]), [shift, 0, 0], [length, -1, -1])
+        return [above, left], c_left
+
+    def band_call(self, inputs, states, shift):
+        """One band step. `inputs`: the band's input-to-state pre-activations
+        `(length, batch, 4 * units)`; `states`: `(h, c)` of the previous band,
+        `(previous length, batch, units)` each. Returns `h, (h, c)`."""
+        h_tm1, c_tm1 = states
+        neighbours, c_left = self.band_neighbours(h_tm1, c_tm1, shift, tf.shape(inputs)[0])
+        h, c = self.update(inputs + self.state_to_state(neighbours), c_left)
+        return h, (h, c)

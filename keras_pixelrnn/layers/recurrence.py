@@ -30,6 +30,7 @@ import contextlib
 import os
 import threading
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -260,3 +261,85 @@ def _loop(step, sequences, initial_states, num_outputs, reversed_input=False):
         values.set_shape(sequences[0].shape[:1].concatenate(values.shape[1:]))
         stacked.append(values)
     return stacked
+
+
+def scan_bands(step, sequences, lengths, initial_states, num_outputs=None):
+    """`scan` over steps of different sizes: the bands of a diagonal
+    recurrence that computes only the pixels (`skew.diagonal_bands`).
+
+    For training only: the steps are popped off a list (see the module's
+    docstring), and their sizes change from step to step, which neither
+    tf2onnx nor XLA can compile. Inference and exports run `scan` over the
+    whole skewed map.
+
+    Args:
+        step: `step(t, x_t, states) -> (output_t, new_states)`, where `x_t`
+            holds step `t`'s `lengths[t]` positions, `(lengths[t], batch, ...)`,
+            and the leading size of the states and outputs may change from
+            step to step.
+        sequences: a tensor `(sum(lengths), batch, ...)`, position-major,
+            with the steps LAST-FIRST (each step's positions in order), or a
+            tuple of such tensors (then `x_t` is the tuple of their steps).
+        lengths: the static sizes of the steps, in step order (NumPy ints).
+        initial_states: tuple of tensors `(n, batch, ...)`, the states before
+            step 0.
+        num_outputs: `None` when `output_t` is one tensor, else the length of
+            the tuple `output_t`.
+
+    Returns:
+        The outputs of the steps concatenated in step order, `(sum(lengths),
+        batch, ...)`, or a tuple of `num_outputs` of them.
+    """
+    is_tuple = isinstance(sequences, (tuple, list))
+    sequences = tuple(sequences) if is_tuple else (sequences,)
+    steps = len(lengths)
+    last_first = tf.constant(np.asarray(lengths[::-1], "int64"))
+    lists = tuple(
+        tf.raw_ops.TensorListSplit(
+            tensor=x,
+            element_shape=tf.constant([-1] + [-1 if d is None else d for d in x.shape[1:]], tf.int32),
+            lengths=last_first,
+        )
+        for x in sequences
+    )
+    element_shapes = [tf.TensorShape([None]).concatenate(x.shape[1:]) for x in sequences]
+    dtype = initial_states[0].dtype
+    count = num_outputs or 1
+    state_shapes = tuple(tf.TensorShape([None]).concatenate(s.shape[1:]) for s in initial_states)
+    outputs = tuple(
+        tf.TensorArray(dtype, size=steps, infer_shape=False) for _ in range(count)
+    )
+
+    def body(t, lists, states, outputs):
+        rest, x_t = [], []
+        for items, x, shape in zip(lists, sequences, element_shapes):
+            items, item = tf.raw_ops.TensorListPopBack(
+                input_handle=items, element_shape=-1, element_dtype=x.dtype
+            )
+            item.set_shape(shape)
+            rest.append(items)
+            x_t.append(item)
+        output, new_states = step(t, tuple(x_t) if is_tuple else x_t[0], states)
+        for new, shape in zip(new_states, state_shapes):
+            new.set_shape(shape)  # a step may lose static sizes; the loop needs them
+        output = tf.nest.flatten(output)
+        written = tuple(array.write(t, value) for array, value in zip(outputs, output))
+        return t + 1, tuple(rest), tuple(new_states), written
+
+    _, _, _, outputs = tf.while_loop(
+        lambda t, *_: t < steps,
+        body,
+        (tf.constant(0), lists, tuple(initial_states), outputs),
+        shape_invariants=(
+            tf.TensorShape([]), tuple(tf.TensorShape([]) for _ in lists), state_shapes,
+            tuple(tf.TensorShape(None) for _ in outputs),
+        ),
+        maximum_iterations=steps,
+    )
+    total = int(np.sum(lengths))
+    stacked = []
+    for array in outputs:
+        values = array.concat()
+        values.set_shape(tf.TensorShape([total]).concatenate(initial_states[0].shape[1:]))
+        stacked.append(values)
+    return stacked[0] if num_outputs is None else tuple(stacked)

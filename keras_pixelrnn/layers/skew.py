@@ -8,11 +8,17 @@ states at `(r, c - 1)` and `(r - 1, c)`, both in skewed column `c + r - 1`.
 `unskew` undoes it. All functions take channels-last tensors
 `(batch, height, width, channels)` with static or dynamic sizes.
 
+Of the skewed map's `H x (W + H - 1)` positions only `H x W` hold pixels: in
+column `t` a band of rows. `diagonal_bands` describes the bands, and
+`to_diagonals` / `from_diagonals` lay the pixels out band after band (static
+sizes), for a recurrence that computes only the pixels.
+
 Sub-ranges are cut with `tf.slice` rather than Python slicing: the gradient of
 a strided slice (StridedSliceGrad) is several times slower than that of a
 plain slice (a Pad) on these large maps.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -56,3 +62,59 @@ def shift_down(x):
     height = tf.shape(x)[1]
     padded = tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])
     return tf.slice(padded, [0, 0, 0, 0], [-1, height, -1, -1])
+
+
+def diagonal_bands(height, width):
+    """The image's diagonals as bands of rows: what a diagonal recurrence
+    computes at each step, without the skewed map's padding.
+
+    Step `t` (skewed column `t`, `0 <= t < height + width - 1`) holds the
+    pixels `(r, t - r)` of rows `start[t] <= r < start[t] + length[t]`, where
+    `start[t] = max(0, t - width + 1)` and `length[t] = min(t + 1, height,
+    width, height + width - 1 - t)`: the `height * width` pixels, against the
+    `height * (height + width - 1)` positions of the skewed map.
+
+    Returns NumPy arrays `(order, length, start)`: `order`, the row-major
+    indices `r * width + c` of the pixels, step after step and, within a
+    step, by row; `length` and `start`, per step.
+    """
+    steps = height + width - 1
+    start = np.array([max(0, t - width + 1) for t in range(steps)], "int32")
+    stop = np.array([min(height, t + 1) for t in range(steps)], "int32")
+    order = np.concatenate(
+        [np.arange(a, b, dtype="int32") * (width - 1) + t for t, (a, b) in enumerate(zip(start, stop))]
+    )
+    return order, stop - start, start
+
+
+def _permute(x, order):
+    """`tf.gather(x, order)` along axis 0, for a permutation `order`: its
+    gradient is the inverse permutation's gather (not a scatter into zeros)."""
+    inverse = np.argsort(order).astype("int32")
+
+    @tf.custom_gradient
+    def permute(x):
+        return tf.gather(x, order), lambda dy: tf.gather(dy, inverse)
+
+    return permute(x)
+
+
+def to_diagonals(x, reverse=False):
+    """`(B, H, W, C)`, static `H` and `W` -> `(H * W, B, C)`: the pixels in
+    the order of `diagonal_bands` (step after step, by row within a step),
+    or with the steps last-first if `reverse` (the rows of each step still
+    by row). One transpose and one gather."""
+    height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    order, length, _ = diagonal_bands(height, width)
+    if reverse:
+        ends = np.cumsum(length)
+        order = np.concatenate([order[e - n:e] for e, n in zip(ends[::-1], length[::-1])])
+    pixels = tf.reshape(tf.transpose(x, (1, 2, 0, 3)), (height * width, -1, channels))
+    return _permute(pixels, order)
+
+
+def from_diagonals(x, height, width):
+    """The inverse of `to_diagonals` (steps in order): `(H * W, B, C)` -> `(B, H, W, C)`."""
+    order, _, _ = diagonal_bands(height, width)
+    pixels = _permute(x, np.argsort(order).astype("int32"))
+    return tf.transpose(tf.reshape(pixels, (height, width, -1, x.shape[-1])), (2, 0, 1, 3))

@@ -107,7 +107,8 @@ def test_no_dependency_across_batch(training, randomize_weights, assert_batch_in
 def test_training_loop_gives_the_same_outputs_and_gradients(
     colors, batch_static, randomize_weights, assert_training_equals_inference
 ):
-    """`training=True` pops the skewed columns off a list: same numbers."""
+    """`training=True` runs the bands of pixels only (`skew.diagonal_bands`),
+    popped off a list: the same numbers as the skewed map's loop."""
     layer = make_layer("B", colors, 2 * colors, randomize_weights)
     x = tf.constant(random_input(2, 4, 5, 2 * colors))
     spec = tf.TensorSpec((2 if batch_static else None, None, None, 2 * colors))
@@ -153,6 +154,17 @@ def test_mixed_float16(mixed_float16, randomize_weights):
     layer = make_layer("A", 3, 3, randomize_weights)
     assert layer.cells["left_to_right"].recurrent_kernel.dtype == "float32"
     y16 = layer(x)
+    assert keras.backend.standardize_dtype(y16.dtype) == "float16"
+    np.testing.assert_allclose(
+        np.asarray(y16, "float32"), reference(layer, x, "A", 3), atol=1e-2
+    )
+
+
+def test_mixed_float16_training_mode(mixed_float16, randomize_weights):
+    """The training loop (bands of pixels) under mixed precision."""
+    x = random_input(2, 5, 7, 3)
+    layer = make_layer("A", 3, 3, randomize_weights)
+    y16 = layer(x, training=True)
     assert keras.backend.standardize_dtype(y16.dtype) == "float16"
     np.testing.assert_allclose(
         np.asarray(y16, "float32"), reference(layer, x, "A", 3), atol=1e-2
