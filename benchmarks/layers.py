@@ -176,53 +176,6 @@ def make_train_step(layer, x, jit_compile):
     return step
 
 
-class StepTimer(keras.callbacks.Callback):
-    """Per-step wall times of `fit`."""
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
-
-
-class FitContender:
-    """One `model.fit` epoch per measurement: the median of its step times."""
-
-    def __init__(self, name, layer, x, jit_compile, steps, images=0, flops=0):
-        self.name, self.images, self.flops, self.steps = name, images, flops, steps
-        inputs = keras.Input(x.shape[1:])
-        outputs = keras.layers.Conv2D(1, 1, name="head")(layer(inputs))
-        self.model = keras.Model(inputs, outputs)
-        self.model.compile(keras.optimizers.Adam(1e-4), loss="mse", jit_compile=jit_compile)
-        target = tf.zeros(x.shape[:-1] + (1,))
-        self.data = tf.data.Dataset.from_tensors((x, target)).repeat(steps).cache()
-        self.timer = StepTimer()
-        self.seconds, self.cpu_share = [], []
-
-    def _epoch(self):
-        self.timer.times = []
-        self.model.fit(self.data, epochs=1, verbose=0, callbacks=[self.timer])
-        return statistics.median(self.timer.times)
-
-    def warm_up(self, calls=1):
-        for _ in range(calls):
-            self._epoch()
-
-    def time_once(self):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        self.seconds.append(self._epoch())
-        self.cpu_share.append((time.process_time() - cpu_start) / (time.perf_counter() - start))
-
-    @property
-    def median_seconds(self):
-        return statistics.median(self.seconds)
-
-    @property
-    def best_seconds(self):
-        return min(self.seconds)
-
-
 def make_matmul(size, seed=0):
     rng = np.random.default_rng(seed)
     a = tf.constant(rng.standard_normal((size, size)).astype("float32"))
@@ -267,6 +220,44 @@ class Contender:
     @property
     def best_seconds(self):
         return min(self.seconds)
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Per-step wall times of `fit`."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+class FitContender(Contender):
+    """One `model.fit` epoch per measurement: the median of its step times."""
+
+    def __init__(self, name, layer, x, jit_compile, steps, images=0, flops=0):
+        super().__init__(name, None, images=images, flops=flops, steps=steps)
+        inputs = keras.Input(x.shape[1:])
+        outputs = keras.layers.Conv2D(1, 1, name="head")(layer(inputs))
+        self.model = keras.Model(inputs, outputs)
+        self.model.compile(keras.optimizers.Adam(1e-4), loss="mse", jit_compile=jit_compile)
+        target = tf.zeros(x.shape[:-1] + (1,))
+        self.data = tf.data.Dataset.from_tensors((x, target)).repeat(steps).cache()
+        self.timer = StepTimer()
+
+    def _epoch(self):
+        self.timer.times = []
+        self.model.fit(self.data, epochs=1, verbose=0, callbacks=[self.timer])
+        return statistics.median(self.timer.times)
+
+    def warm_up(self, calls=1):
+        for _ in range(calls):
+            self._epoch()
+
+    def time_once(self):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        self.seconds.append(self._epoch())
+        self.cpu_share.append((time.process_time() - cpu_start) / (time.perf_counter() - start))
 
 
 def run_rounds(contenders, rounds, log):

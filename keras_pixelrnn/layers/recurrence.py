@@ -196,6 +196,20 @@ def scan_chains(step, sequences, initial_states, num_outputs=None, reversed_inpu
     return [outs[0] if num_outputs is None else tuple(outs) for outs in per_chain]
 
 
+def _pop(lists, sequences, element_shapes):
+    """Pops the next step off each list (of the tensor in `sequences` it was
+    made from); returns the rest of the lists and the steps, as tuples."""
+    rest, x_t = [], []
+    for items, x, shape in zip(lists, sequences, element_shapes):
+        items, item = tf.raw_ops.TensorListPopBack(
+            input_handle=items, element_shape=-1, element_dtype=x.dtype
+        )
+        item.set_shape(shape)
+        rest.append(items)
+        x_t.append(item)
+    return tuple(rest), tuple(x_t)
+
+
 def _loop(step, sequences, initial_states, num_outputs, reversed_input=False):
     """The `tf.while_loop`: `step(t, tuple of x_t, states) -> (list of
     outputs, states)`; returns the list of stacked outputs."""
@@ -224,22 +238,11 @@ def _loop(step, sequences, initial_states, num_outputs, reversed_input=False):
     dtype = initial_states[0].dtype
     outputs = tuple(tf.TensorArray(dtype, size=steps) for _ in range(num_outputs))
 
-    def pop(lists):
-        rest, x_t = [], []
-        for items, x, shape in zip(lists, sequences, element_shapes):
-            items, item = tf.raw_ops.TensorListPopBack(
-                input_handle=items, element_shape=-1, element_dtype=x.dtype
-            )
-            item.set_shape(shape)
-            rest.append(items)
-            x_t.append(item)
-        return tuple(rest), tuple(x_t)
-
     # Lists that are popped change at every step: they are loop variables. A
     # TensorArray that is only read stays outside them (the body captures it).
     def body(t, lists, states, outputs):
         if reversed_input:
-            lists, x_t = pop(lists)
+            lists, x_t = _pop(lists, sequences, element_shapes)
         else:
             x_t = tuple(array.read(t) for array in inputs)
         output, new_states = step(t, x_t, states)
@@ -311,20 +314,13 @@ def scan_bands(step, sequences, lengths, initial_states, num_outputs=None):
     )
 
     def body(t, lists, states, outputs):
-        rest, x_t = [], []
-        for items, x, shape in zip(lists, sequences, element_shapes):
-            items, item = tf.raw_ops.TensorListPopBack(
-                input_handle=items, element_shape=-1, element_dtype=x.dtype
-            )
-            item.set_shape(shape)
-            rest.append(items)
-            x_t.append(item)
-        output, new_states = step(t, tuple(x_t) if is_tuple else x_t[0], states)
+        rest, x_t = _pop(lists, sequences, element_shapes)
+        output, new_states = step(t, x_t if is_tuple else x_t[0], states)
         for new, shape in zip(new_states, state_shapes):
             new.set_shape(shape)  # a step may lose static sizes; the loop needs them
         output = tf.nest.flatten(output)
         written = tuple(array.write(t, value) for array, value in zip(outputs, output))
-        return t + 1, tuple(rest), tuple(new_states), written
+        return t + 1, rest, tuple(new_states), written
 
     _, _, _, outputs = tf.while_loop(
         lambda t, *_: t < steps,
