@@ -35,8 +35,8 @@ import threading
 import time
 
 from keras_pixelrnn.training.launch import Job, free_ports, tf_configs
+from training import epoch_step_ms as step_times
 
-STEP = re.compile(r"(\d+)/\1 - \d+s - (\d+)(ms|s)/step")
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
 
 
@@ -57,11 +57,6 @@ class Timed:
 
     def text(self):
         return "\n".join(line for _, line in self.lines)
-
-
-def step_times(text):
-    """ms/step of every epoch but the first."""
-    return [int(m.group(2)) for m in STEP.finditer(text)][1:]
 
 
 def train_args(args, out):

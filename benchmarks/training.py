@@ -45,6 +45,12 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+def epoch_step_ms(text):
+    """The ms/step of every epoch but the first in `keras-pixelrnn train
+    --verbose 2` output (the first traces the graphs)."""
+    return [int(m.group(2)) * (1000 if m.group(3) == "s" else 1) for m in STEP.finditer(text)][1:]
+
+
 def matmul_gflops(size=2048, calls=10):
     import numpy as np
     import tensorflow as tf
@@ -76,9 +82,7 @@ def run(tree, preset, args, out):
                             capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(f"{preset} in {tree} failed:\n{result.stderr[-3000:]}")
-    steps = [int(m.group(2)) * (1000 if m.group(3) == "s" else 1)
-             for m in STEP.finditer(result.stdout)][1:]
-    return statistics.median(steps)
+    return statistics.median(epoch_step_ms(result.stdout))
 
 
 def main(argv=None):

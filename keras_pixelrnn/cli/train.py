@@ -328,9 +328,7 @@ def train(args):
         os.replace(tmp, final)
         if chief:
             print(f"saved {final}")
-    except _peer_errors() as error:
-        if args.strategy != "multi-worker":
-            raise
+    except _peer_errors() if args.strategy == "multi-worker" else () as error:
         _clean(write_dir, chief, backup)
         _restart_in_place(args, error)
     _clean(write_dir, chief, backup)

@@ -6,8 +6,7 @@ from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.pixel_lstm_cell import _compiled_by_xla
-from keras_pixelrnn.layers.recurrence import scan, scan_bands, time_major
+from keras_pixelrnn.layers.recurrence import compiled_by_xla, scan, scan_bands, time_major
 from keras_pixelrnn.layers.skew import (
     diagonal_bands, from_diagonals, mirror, shift_down, skew, to_diagonals, unskew,
 )
@@ -156,9 +155,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
             ],
             axis=-1,
         )
-        if training and inputs.shape[1] is not None and inputs.shape[2] is not None and not (
-            _compiled_by_xla()
-        ):
+        if training and None not in inputs.shape.as_list()[1:3] and not compiled_by_xla():
             return self._train_on_bands(z, batch)
         # Positions outside the image must keep zero states (the paper's zero
         # padding at the ends of each row). Their pre-activations are set, by
@@ -201,7 +198,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         _, lengths, starts = diagonal_bands(height, width)
         shifts = tf.constant(np.diff(starts, prepend=0).astype("int32"))
         # Position-major, the steps last-first (they are popped; see `recurrence`).
-        sequences = tuple(tf.split(to_diagonals(z, reverse=True), 2, axis=-1))
+        sequences = tuple(tf.split(to_diagonals(z, last_first=True), 2, axis=-1))
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
 
         def step(t, z_bands, states):

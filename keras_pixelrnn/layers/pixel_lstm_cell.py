@@ -3,6 +3,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_pixelrnn.layers.recurrence import compiled_by_xla
+
 GATES = ("output", "forget", "input", "content")
 
 
@@ -26,16 +28,6 @@ def _leading_shape(x):
     return lead
 
 
-def _compiled_by_xla():
-    """Whether the graph being built is compiled by XLA (`jit_compile=True`)."""
-    try:
-        from tensorflow.python.framework import ops as tf_ops
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # private modules: if they move, assume no XLA
-        return False
-    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
-
-
 @tf.custom_gradient
 def _split_gates(z):
     """`(..., 4 * n)` -> its four gates, each `(..., n)` (a `tf.split`).
@@ -51,7 +43,7 @@ def _split_gates(z):
 
     def grad(*d_gates):
         d_gates = [tf.zeros_like(g) if d is None else d for d, g in zip(d_gates, gates)]
-        if _compiled_by_xla():  # XLA makes a concat cheap, and a stitch very slow
+        if compiled_by_xla():  # XLA makes a concat cheap, and a stitch very slow
             return tf.concat(d_gates, axis=-1)
         n = z.shape[-1] // 4
         rows = z.shape[:-1].num_elements()

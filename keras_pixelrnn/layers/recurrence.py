@@ -74,6 +74,23 @@ def fixed_chains(chains):
         _fixed.chains = previous
 
 
+def compiled_by_xla():
+    """Whether the graph being traced is compiled by XLA (`jit_compile=True`),
+    whose loops need steps of one fixed size.
+
+    Read through TensorFlow's private `control_flow_util` (no public API
+    says it). If that module moves, this says False: the band loop would
+    then meet XLA and fail to compile, loudly, rather than compute wrong
+    numbers.
+    """
+    try:
+        from tensorflow.python.framework import ops as tf_ops
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+
+
 def split_batch(x, chains, axis=0):
     """Splits `x` along its batch axis into `chains` parts whose sizes differ
     by at most one: fewer parts if the batch is known to be smaller, else

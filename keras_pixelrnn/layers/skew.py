@@ -99,14 +99,15 @@ def _permute(x, order):
     return permute(x)
 
 
-def to_diagonals(x, reverse=False):
+def to_diagonals(x, last_first=False):
     """`(B, H, W, C)`, static `H` and `W` -> `(H * W, B, C)`: the pixels in
     the order of `diagonal_bands` (step after step, by row within a step),
-    or with the steps last-first if `reverse` (the rows of each step still
-    by row). One transpose and one gather."""
+    or with the steps last-first if `last_first` (the rows of each step
+    still by row), for a loop that pops them: the data reordered, never the
+    loop. One transpose and one gather."""
     height, width, channels = x.shape[1], x.shape[2], x.shape[3]
     order, length, _ = diagonal_bands(height, width)
-    if reverse:
+    if last_first:
         ends = np.cumsum(length)
         order = np.concatenate([order[e - n:e] for e, n in zip(ends[::-1], length[::-1])])
     pixels = tf.reshape(tf.transpose(x, (1, 2, 0, 3)), (height * width, -1, channels))

@@ -106,17 +106,15 @@ def read_tf_config(text=None):
     return Cluster(cluster, task_type, task_index)
 
 
-def configure_devices(devices, strategy="auto"):
-    """Makes `devices` local devices visible (before any TensorFlow op runs).
+def configure_devices(devices):
+    """Makes `devices` local devices visible (before any TensorFlow op runs;
+    `devices` checked by `check_devices`).
 
     With GPUs, the first `devices` of them; without, the CPU split into
-    `devices` logical devices. Returns the device names a `MirroredStrategy`
-    uses.
+    `devices` logical devices.
     """
     import tensorflow as tf
 
-    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
-        raise ValueError(f"--devices must be a positive integer. Received: --devices {devices}")
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         if devices > len(gpus):
@@ -125,13 +123,11 @@ def configure_devices(devices, strategy="auto"):
                 f"Received: --devices {devices}"
             )
         tf.config.set_visible_devices(gpus[:devices], "GPU")
-        return [f"/gpu:{i}" for i in range(devices)]
-    if devices > 1:
+    elif devices > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * devices
         )
-    return [f"/cpu:{i}" for i in range(devices)]
 
 
 def check_devices(strategy, devices):
@@ -210,15 +206,13 @@ class PeerDeadline:
 
 def make_strategy(strategy="auto", devices=1, peer_timeout=300.0):
     """The `tf.distribute` strategy of `--strategy` and `--devices` (see the
-    module's docstring). Call `configure_devices(devices)` first.
+    module's docstring). Call `check_devices` and `configure_devices` first.
 
     Returns `(strategy, cluster)`: `cluster` is the parsed `TF_CONFIG` of a
     multi-worker job, else None.
     """
     import tensorflow as tf
 
-    if strategy not in STRATEGIES:
-        raise ValueError(f"--strategy must be one of {STRATEGIES}. Received: --strategy {strategy}")
     if not peer_timeout > 0:
         raise ValueError(f"--peer-timeout must be a positive number of seconds. "
                          f"Received: --peer-timeout {peer_timeout}")
