@@ -116,7 +116,9 @@ def test_a_killed_worker_rejoins_and_the_job_resumes_with_one_writer(tmp_path):
         deadline = time.time() + 240
         while not (out / "checkpoints" / "epoch_003.keras").exists() and time.time() < deadline:
             time.sleep(0.05)
-        time.sleep(0.3)  # into epoch 4, which takes about a second
+        # Into epoch 4 (its 6 steps take 0.5-1 s here), before its backup:
+        # BackupCallback saves before the checkpoint file appears.
+        time.sleep(0.1)
         killed.append(os.path.exists(out / "checkpoints" / "epoch_004.keras"))
         job.processes[1].send_signal(signal.SIGKILL)
 
