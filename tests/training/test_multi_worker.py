@@ -124,7 +124,7 @@ def test_a_killed_worker_rejoins_and_the_job_resumes_with_one_writer(tmp_path):
 
     threading.Thread(target=kill_worker_1_during_epoch_4, daemon=True).start()
     assert job.run() == 0, str(lines)
-    text = str(lines)
+    text = "".join(lines.text)  # all of it: str(lines) is the tail, for messages
     assert killed == [False], "the worker was not killed mid-epoch 4"
     assert "[launch] worker 1 was killed (signal 9)" in text
     assert "[worker 0] lost a peer" in text  # the chief restarted itself in place
