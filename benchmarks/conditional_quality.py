@@ -16,11 +16,13 @@ conditional model (`sample --per-class`, one row per digit).
 
     python benchmarks/conditional_quality.py --preset mnist --steps 3000
     python benchmarks/conditional_quality.py --preset mnist_pixel_cnn --steps 3000 --grid docs/conditional_samples.png
+    python benchmarks/conditional_quality.py --preset mnist --steps 6000 --jobs 3   # all three at once
 
 A budget in steps, not minutes: machines here differ 3x in speed.
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import tempfile
@@ -37,6 +39,24 @@ VARIANTS = {
 }
 
 
+def train_and_score(variant, args, out, env):
+    """Trains and scores one variant; returns its `evaluate --json` scores."""
+    folder, log = os.path.join(out, variant), os.path.join(out, f"{variant}.log")
+    start = time.perf_counter()
+    run(["train", "--preset", args.preset, "--dataset", "mnist_5k", "--steps", str(args.steps),
+         "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--verbose", "2",
+         "--out", folder] + RECIPE + VARIANTS[variant], log, env)
+    seconds = time.perf_counter() - start
+    model = os.path.join(folder, "model.keras")
+    score = json.loads(run(["evaluate", "--model", model, "--dataset", "mnist_5k", "--json"],
+                           log, env).strip().splitlines()[-1])
+    score["train_and_validation_seconds"] = seconds
+    if variant == "conditional" and args.grid:
+        run(["sample", "--model", model, "--per-class", "8", "--seed", "0", "--out", args.grid],
+            log, env)
+    return score
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="mnist")
@@ -44,34 +64,38 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="train this many variants at once, each with cores/jobs threads "
+                             "(at least 1): a small model's step is bound by per-op latency, so "
+                             "two 1-thread runs on 2 cores take about as long as one 2-thread run")
     parser.add_argument("--out", default=None, help="folder for the runs (default: a temporary one)")
     parser.add_argument("--grid", default=None, help="write the conditional model's per-class grid here")
     parser.add_argument("--json", default=None, help="write the results here too")
     args = parser.parse_args(argv)
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"--variants: unknown {unknown}; choose from {sorted(VARIANTS)}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1. Received: {args.jobs}")
     out = args.out or tempfile.mkdtemp(prefix="pixelrnn-conditional-")
     os.makedirs(out, exist_ok=True)
-    results = {}
-    for variant in args.variants.split(","):
-        folder, log = os.path.join(out, variant), os.path.join(out, f"{variant}.log")
-        start = time.perf_counter()
-        run(["train", "--preset", args.preset, "--dataset", "mnist_5k", "--steps", str(args.steps),
-             "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--verbose", "2",
-             "--out", folder] + RECIPE + VARIANTS[variant], log)
-        seconds = time.perf_counter() - start
-        model = os.path.join(folder, "model.keras")
-        score = json.loads(run(["evaluate", "--model", model, "--dataset", "mnist_5k", "--json"],
-                               log).strip().splitlines()[-1])
-        score["train_and_validation_seconds"] = seconds
-        results[variant] = score
-        terms = ""
-        if "small_nats_per_image" in score:
-            terms = (f"  (small image {score['small_nats_per_image']:.2f} + the rest "
-                     f"{score['full_nats_per_image']:.2f})")
-        print(f"{variant:14s} {score['nats_per_image']:7.2f} ± {score['nats_per_image_stderr']:.2f} "
-              f"nats/image{terms}, {args.steps} steps, {seconds / 60:.1f} min", flush=True)
-        if variant == "conditional" and args.grid:
-            run(["sample", "--model", model, "--per-class", "8", "--seed", "0", "--out", args.grid],
-                log)
+    env = {}
+    if args.jobs > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
+        env = {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {v: pool.submit(train_and_score, v, args, out, env) for v in variants}
+        results = {}
+        for variant in variants:  # in order, as each finishes
+            score = results[variant] = futures[variant].result()
+            terms = ""
+            if "small_nats_per_image" in score:
+                terms = (f"  (small image {score['small_nats_per_image']:.2f} + the rest "
+                         f"{score['full_nats_per_image']:.2f})")
+            print(f"{variant:14s} {score['nats_per_image']:7.2f} ± "
+                  f"{score['nats_per_image_stderr']:.2f} nats/image{terms}, {args.steps} steps, "
+                  f"{score['train_and_validation_seconds'] / 60:.1f} min", flush=True)
     if "unconditional" in results and "conditional" in results:
         gain = results["unconditional"]["nats_per_image"] - results["conditional"]["nats_per_image"]
         print(f"\nthe label is worth {gain:.2f} nats/image (at most ln 10 = 2.30)")
