@@ -1,11 +1,12 @@
 """Quality benchmark: the `mnist` preset unconditional, class-conditional and multi-scale.
 
-Trains the three models of one preset on `mnist_5k`'s 4,500 training digits
+Trains the models of one preset on `mnist_5k`'s 4,500 training digits
 (dynamically binarized) with the same recipe and the same number of
 optimizer steps, through the command line a user runs:
 
     unconditional   keras-pixelrnn train --preset P ...
     conditional     keras-pixelrnn train --preset P --num-classes 10 ...   (log p(x | label))
+    class_map       ... --num-classes 10 --condition-units 16   (a learned map per class)
     multi_scale     keras-pixelrnn train --preset P --multi-scale ...      (log p(s) + log p(x | s))
 
 and scores each on the 500 validation digits with `keras-pixelrnn evaluate`
@@ -35,6 +36,7 @@ RECIPE = ["--learning-rate", "2e-3", "--warmup-steps", "200", "--decay", "cosine
 VARIANTS = {
     "unconditional": [],
     "conditional": ["--num-classes", "10"],
+    "class_map": ["--num-classes", "10", "--condition-units", "16"],
     "multi_scale": ["--multi-scale"],
 }
 
@@ -51,7 +53,7 @@ def train_and_score(variant, args, out, env):
     score = json.loads(run(["evaluate", "--model", model, "--dataset", "mnist_5k", "--json"],
                            log, env).strip().splitlines()[-1])
     score["train_and_validation_seconds"] = seconds
-    if variant == "conditional" and args.grid:
+    if variant == args.grid_variant and args.grid:
         run(["sample", "--model", model, "--per-class", "8", "--seed", "0", "--out", args.grid],
             log, env)
     return score
@@ -69,7 +71,8 @@ def main(argv=None):
                              "(at least 1): a small model's step is bound by per-op latency, so "
                              "two 1-thread runs on 2 cores take about as long as one 2-thread run")
     parser.add_argument("--out", default=None, help="folder for the runs (default: a temporary one)")
-    parser.add_argument("--grid", default=None, help="write the conditional model's per-class grid here")
+    parser.add_argument("--grid", default=None, help="write a conditional model's per-class grid here")
+    parser.add_argument("--grid-variant", default="conditional", choices=["conditional", "class_map"])
     parser.add_argument("--json", default=None, help="write the results here too")
     args = parser.parse_args(argv)
     variants = args.variants.split(",")
@@ -96,9 +99,10 @@ def main(argv=None):
             print(f"{variant:14s} {score['nats_per_image']:7.2f} ± "
                   f"{score['nats_per_image_stderr']:.2f} nats/image{terms}, {args.steps} steps, "
                   f"{score['train_and_validation_seconds'] / 60:.1f} min", flush=True)
-    if "unconditional" in results and "conditional" in results:
-        gain = results["unconditional"]["nats_per_image"] - results["conditional"]["nats_per_image"]
-        print(f"\nthe label is worth {gain:.2f} nats/image (at most ln 10 = 2.30)")
+    for variant in ("conditional", "class_map"):
+        if "unconditional" in results and variant in results:
+            gain = results["unconditional"]["nats_per_image"] - results[variant]["nats_per_image"]
+            print(f"\n{variant}: the label is worth {gain:.2f} nats/image (at most ln 10 = 2.30)")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
             json.dump({"preset": args.preset, "steps": args.steps, "results": results}, f, indent=2)

@@ -11,6 +11,8 @@ model of the whole image given those (`keras_pixelrnn.MultiScalePixelRNN`).
 of the data set (see `keras_pixelrnn.data`: "mnist", "cifar10", "mnist_5k" or a
 `.npz` file with a "labels" array); a data set without labels, or with a label
 outside `[0, K)`, is an error (exit 2). The recipe records `num_classes`.
+With `--condition-units D` each class has a learned map of D channels (where
+its strokes lie), not one bias for the whole image.
 
 `--strategy` chooses the devices and machines (`keras_pixelrnn.training.distribute`):
 one device, `MirroredStrategy` over `--devices N`, or `MultiWorkerMirroredStrategy`
@@ -55,6 +57,10 @@ def register(commands):
                    help="a class-conditional model of the data set's labels 0 .. K-1")
     p.add_argument("--multi-scale", action="store_true",
                    help="the multi-scale PixelRNN: every other pixel first, then the rest given it")
+    p.add_argument("--condition-units", type=int, default=None, metavar="D",
+                   help="channels of the conditioning map: with --num-classes, a learned map "
+                        "per class (default: the one-hot label, the same at every pixel); with "
+                        "--multi-scale, the upsampled small image's (default 2h)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, default=None,
                    help="stop after N optimizer steps (default: --epochs full epochs)")
@@ -127,6 +133,21 @@ def _check_num_classes(num_classes):
         )
 
 
+def _check_condition_units(args):
+    units = args.condition_units
+    if units is None:
+        return
+    if units < 1:
+        raise ValueError(
+            f"--condition-units must be a positive integer. Received: --condition-units {units}"
+        )
+    if args.num_classes is None and not args.multi_scale:
+        raise ValueError(
+            "--condition-units sizes the condition of a --num-classes or --multi-scale model; "
+            f"this one is unconditional. Received: --condition-units {units}"
+        )
+
+
 def _apply_defaults(args):
     """Without a preset, 2 blocks of 16 units; with one, its own unless given."""
     if not args.preset:
@@ -150,6 +171,7 @@ def _multi_scale(config):
 
 def train(args):
     _check_num_classes(args.num_classes)
+    _check_condition_units(args)
     if args.multi_scale and args.num_classes is not None:
         raise ValueError(
             "--multi-scale models are unconditional; drop --num-classes. "
@@ -196,6 +218,8 @@ def train(args):
             config[key] = value
     if args.num_classes is not None:
         config["num_classes"] = args.num_classes
+    if args.condition_units is not None:
+        config["condition_units"] = args.condition_units
     shape, levels = tuple(config["image_shape"]), config["levels"]
     binarize = binarize_for(levels, args)
 

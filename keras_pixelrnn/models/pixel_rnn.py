@@ -17,7 +17,8 @@ the logits of colour `c` at pixel `(i, j)` depend only on pixels before
 
 A conditional model (`num_classes`, or `small_image_shape` for the second
 stage of the multi-scale PixelRNN) has a second input, the condition: one
-integer label per image, one-hot encoded, or a small image upsampled by
+integer label per image, one-hot encoded (and, with `condition_units`, turned
+into a learned map per class), or a small image upsampled by
 (de)convolutions to a map of `condition_units` channels. The 7x7 input layer,
 every recurrent layer (PixelCNN: every block's 3x3 convolution) adds a
 learned 1x1 projection of it to its input-to-state pre-activations
@@ -90,7 +91,15 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
             f"`num_classes` must be an integer >= 2 or None. Received: num_classes={num_classes!r}"
         )
     if small_image_shape is None:
-        return None, None
+        if num_classes is None or condition_units is None:
+            return None, None
+        _check_condition_units(condition_units)
+        if image_shape[0] is None or image_shape[1] is None:
+            raise ValueError(
+                "A learned map per class (`condition_units` with `num_classes`) needs a "
+                f"fixed image height and width. Received: image_shape={image_shape}"
+            )
+        return None, condition_units
     if num_classes is not None:
         raise ValueError(
             "A model conditions on either class labels or a small image, not both. "
@@ -117,12 +126,16 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
             f"Received: small_image_shape={small_image_shape!r}"
         )
     condition_units = 2 * hidden_units if condition_units is None else condition_units
+    _check_condition_units(condition_units)
+    return small, condition_units
+
+
+def _check_condition_units(condition_units):
     if isinstance(condition_units, bool) or not isinstance(condition_units, int) or condition_units < 1:
         raise ValueError(
             "`condition_units` must be a positive integer. "
             f"Received: condition_units={condition_units!r}"
         )
-    return small, condition_units
 
 
 def _upsampling_network(small, image_shape, levels, units, policy):
@@ -136,12 +149,37 @@ def _upsampling_network(small, image_shape, levels, units, policy):
     x = keras.layers.Conv2D(
         units, 3, padding="same", activation="relu", name="condition_conv", dtype=policy
     )(x)
+    return _upsample(x, factors, units, policy)
+
+
+def _upsample(x, factors, units, policy):
+    """A coarse map `(B, H / f, W / f', units)` -> the conditioning map
+    `(B, H, W, units)`: a deconvolution (where `factors` is not 1) and a 3x3
+    convolution."""
     if factors != (1, 1):
         x = keras.layers.Conv2DTranspose(
             units, tuple(2 * f for f in factors), strides=factors, padding="same",
             activation="relu", name="condition_upsample", dtype=policy,
         )(x)
     return keras.layers.Conv2D(units, 3, padding="same", name="condition_map", dtype=policy)(x)
+
+
+def _class_map_network(one_hot, image_shape, units, policy):
+    """A learned map per class (the location-dependent conditioning of
+    Conditional PixelCNN, van den Oord et al. 2016b, section 2.3): a one-hot
+    label `(B, K)` -> a coarse map, a quarter of the image's height and width
+    where they divide by 4 (else a half, else full size) -> the
+    conditioning map `(B, H, W, units)`. A spatially constant bias cannot
+    say *where* a class's strokes are; this map can. Unmasked, like every
+    condition: it never reads the image."""
+    height, width = image_shape[0], image_shape[1]
+    factor = next(f for f in (4, 2, 1) if height % f == 0 and width % f == 0)
+    coarse = (height // factor, width // factor, units)
+    x = keras.layers.Dense(
+        int(np.prod(coarse)), activation="relu", name="class_embedding", dtype=policy
+    )(one_hot)
+    x = keras.layers.Reshape(coarse, name="class_coarse_map", dtype=policy)(x)
+    return _upsample(x, (factor, factor), units, policy)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -207,8 +245,12 @@ class PixelRNN(keras.Model):
             (section 3.5 of the paper): `p(x | small)` given a small image
             `(s, s', colors)` whose height and width divide the image's; the
             model takes `[images, small_images]`. Defaults to None.
-        condition_units: channels of the map upsampled from the small
-            image; default `2h`.
+        condition_units: channels of the conditioning map: the map
+            upsampled from the small image (default `2h`), or, with
+            `num_classes`, a learned map per class (the location-dependent
+            conditioning of Conditional PixelCNN; needs a fixed height and
+            width). Defaults to None: with `num_classes`, the one-hot label
+            itself, the same at every position.
         dtype: dtype policy of the layers (e.g. `"mixed_float16"`); the
             logits are float32 in any case. Defaults to Keras' global policy.
         name: model name; default the architecture.
@@ -272,6 +314,8 @@ class PixelRNN(keras.Model):
             labels = keras.Input((), dtype="int32", name="labels")
             inputs.append(labels)
             condition = OneHotLabels(num_classes, name="one_hot_labels", dtype=policy)(labels)
+            if condition_units is not None:
+                condition = _class_map_network(condition, image_shape, condition_units, policy)
         elif small_image_shape is not None:
             small = keras.Input(small_image_shape, name="small_images")
             inputs.append(small)
@@ -334,7 +378,7 @@ class PixelRNN(keras.Model):
         self.dropout = dropout
         self.num_classes = num_classes
         self.small_image_shape = small_image_shape
-        self.condition_units = condition_units if small_image_shape is not None else None
+        self.condition_units = condition_units
         self._policy_name = policy.name
 
     def get_config(self):

@@ -76,6 +76,34 @@ def test_train_without_num_classes_records_none(labelled, tmp_path):
     assert keras.saving.load_model(tmp_path / "model.keras").num_classes is None
 
 
+def test_train_condition_units_builds_a_map_per_class(labelled, tmp_path):
+    npz = labelled[0]
+    args = TRAIN + ["--dataset", str(npz), "--num-classes", str(CLASSES), "--condition-units",
+                    "2", "--steps", "1", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert json.loads((tmp_path / "recipe.json").read_text())["condition_units"] == 2
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert (model.num_classes, model.condition_units) == (CLASSES, 2)
+    assert model.get_layer("condition_map").output.shape == (None, 6, 5, 2)
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        pytest.param(["--num-classes", "3", "--condition-units", "0"],
+                     "--condition-units must be a positive integer. Received: --condition-units 0",
+                     id="zero"),
+        pytest.param(["--condition-units", "4"],
+                     "this one is unconditional. Received: --condition-units 4",
+                     id="unconditional"),
+    ],
+)
+def test_train_bad_condition_units(labelled, tmp_path, capsys, extra, match):
+    args = TRAIN + ["--dataset", str(labelled[0]), "--out", str(tmp_path)] + extra
+    _fails(args, capsys, match)
+    assert not (tmp_path / "model.keras").exists()
+
+
 @pytest.mark.parametrize(
     "dataset, num_classes, match",
     [

@@ -31,7 +31,7 @@ def copy_shared_weights(source, target):
         by_path[weight.path].assign(weight)
 
 
-@pytest.mark.parametrize("condition", ["labels", "small_images"])
+@pytest.mark.parametrize("condition", ["labels", "class_map", "small_images"])
 @pytest.mark.parametrize("colors", [1, 3], ids=["grey", "rgb"])
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_conditional_models_see_the_same_sub_pixels(architecture, colors, condition):
@@ -44,8 +44,9 @@ def test_conditional_models_see_the_same_sub_pixels(architecture, colors, condit
     # keep that from happening; the shared weights are the same in both models.
     levels, trials = 4, 3
     plain = tiny(architecture, colors, levels)
-    if condition == "labels":
-        model = tiny(architecture, colors, levels, num_classes=3)
+    if condition in ("labels", "class_map"):
+        units = 2 if condition == "class_map" else None
+        model = tiny(architecture, colors, levels, num_classes=3, condition_units=units)
         conditions = [[np.array([label], "int32")] for label in range(3)]
     else:
         model = tiny(architecture, colors, levels, small_image_shape=(2, 3, colors))
@@ -76,6 +77,17 @@ def test_logits_depend_on_the_condition(architecture):
     a = model([x, np.array([0, 0], "int32")]).numpy()
     b = model([x, np.array([1, 2], "int32")]).numpy()
     assert (np.abs(a - b).max(axis=(3, 4)) > 1e-6).all()
+    # A learned map per class: a bias that differs from pixel to pixel.
+    model = randomize(tiny(architecture, 1, num_classes=3, condition_units=2))
+    a = model([x, np.array([0, 0], "int32")]).numpy()
+    b = model([x, np.array([1, 2], "int32")]).numpy()
+    assert (np.abs(a - b).max(axis=(3, 4)) > 1e-6).all()
+    bias = np.eye(3, dtype="float32")  # every class's map, through the class-map network
+    for name in ["class_embedding", "class_coarse_map", "condition_upsample", "condition_map"]:
+        bias = model.get_layer(name)(bias)
+    bias = bias.numpy()
+    assert bias.shape == (3,) + SHAPE + (2,)
+    assert np.abs(bias - bias[:, :1, :1]).max() > 1e-6  # not the same at every pixel
 
     model = randomize(tiny(architecture, 1, small_image_shape=(2, 3, 1)))
     small = tf.constant(np.random.default_rng(2).integers(0, 4, (1, 2, 3, 1)).astype("float32"))
@@ -86,19 +98,24 @@ def test_logits_depend_on_the_condition(architecture):
         assert np.abs(tape.gradient(out, small).numpy()).sum() > 0, pixel
 
 
+@pytest.mark.parametrize("units", [None, 2], ids=["one_hot", "class_map"])
 @pytest.mark.parametrize("colors", [1, 3], ids=["grey", "rgb"])
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_cached_equals_naive_sampling_with_labels(architecture, colors):
-    model = randomize(tiny(architecture, colors, num_classes=3), 4)
+def test_cached_equals_naive_sampling_with_labels(architecture, colors, units):
+    model = randomize(tiny(architecture, colors, num_classes=3, condition_units=units), 4)
     labels = np.array([0, 2, 1])
     cached, lp_cached = model.sample(3, seed=5, labels=labels, return_log_prob=True)
     naive, lp_naive = model.sample(3, seed=5, labels=labels, method="naive", return_log_prob=True)
     np.testing.assert_array_equal(cached, naive)
     np.testing.assert_allclose(lp_cached, lp_naive, atol=1e-4)
     np.testing.assert_allclose(model.log_prob(cached, labels=labels), lp_cached, atol=1e-4)
-    # The label matters: the same noise under other labels draws other images.
-    other = model.sample(3, seed=5, labels=(labels + 1) % 3)
-    assert (other != cached).any()
+    # The label matters: the same images are more or less likely under other
+    # labels, and (one-hot labels, whose bias is direct) the same noise draws
+    # other images.
+    shifted = (labels + 1) % 3
+    assert np.abs(model.log_prob(cached, labels=shifted) - lp_cached).max() > 1e-3
+    if units is None:
+        assert (model.sample(3, seed=5, labels=shifted) != cached).any()
 
 
 @pytest.mark.parametrize("colors", [1, 3], ids=["grey", "rgb"])
@@ -123,9 +140,10 @@ def test_one_label_for_all_samples_and_complete_with_labels():
     np.testing.assert_array_equal(done[:, :3], images[:, :3])
 
 
+@pytest.mark.parametrize("units", [None, 2], ids=["one_hot", "class_map"])
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_fit_and_keras_round_trip(architecture, tmp_path):
-    model = tiny(architecture, 1, levels=2, num_classes=3)
+def test_fit_and_keras_round_trip(architecture, units, tmp_path):
+    model = tiny(architecture, 1, levels=2, num_classes=3, condition_units=units)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 2, (16,) + SHAPE + (1,)).astype("float32")
     y = rng.integers(0, 3, (16,)).astype("int32")
@@ -140,6 +158,7 @@ def test_fit_and_keras_round_trip(architecture, tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, PixelRNN) and loaded.num_classes == 3
+    assert loaded.condition_units == units
     np.testing.assert_allclose(loaded.log_prob(x, labels=y), model.log_prob(x, labels=y),
                                atol=1e-5)
     np.testing.assert_array_equal(loaded.sample(2, seed=0, labels=[1, 2]),
@@ -198,3 +217,8 @@ def test_bad_condition_inputs():
         PixelRNN("row_lstm", (4, 6, 1), 1, 2, small_image_shape=(3, 3, 1))
     with pytest.raises(ValueError, match=re.escape("Received: num_classes=1")):
         PixelRNN("row_lstm", (4, 6, 1), 1, 2, num_classes=1)
+    with pytest.raises(ValueError, match=re.escape("Received: condition_units=0")):
+        PixelRNN("row_lstm", (4, 6, 1), 1, 2, num_classes=3, condition_units=0)
+    with pytest.raises(ValueError, match=re.escape("fixed image height and width. "
+                                                   "Received: image_shape=(None, None, 1)")):
+        PixelRNN("row_lstm", (None, None, 1), 1, 2, num_classes=3, condition_units=2)

@@ -28,6 +28,7 @@ CASES = {
     "row_lstm-labels": ("row_lstm", {"num_classes": CLASSES}),
     "diagonal_bilstm-labels": ("diagonal_bilstm", {"num_classes": CLASSES}),
     "pixel_cnn-labels": ("pixel_cnn", {"num_classes": CLASSES}),
+    "diagonal_bilstm-class_map": ("diagonal_bilstm", {"num_classes": CLASSES, "condition_units": 2}),
     "row_lstm-small": ("row_lstm", {"small_image_shape": SMALL}),
 }
 BATCH_SIZES = (1, 4)
