@@ -7,6 +7,7 @@ optimizer steps, through the command line a user runs:
     unconditional   keras-pixelrnn train --preset P ...
     conditional     keras-pixelrnn train --preset P --num-classes 10 ...   (log p(x | label))
     class_map       ... --num-classes 10 --condition-units 16   (a learned map per class)
+    position_map    class_map with every label read as 0: one learned map, no label
     multi_scale     keras-pixelrnn train --preset P --multi-scale ...      (log p(s) + log p(x | s))
 
 and scores each on the 500 validation digits with `keras-pixelrnn evaluate`
@@ -37,6 +38,8 @@ VARIANTS = {
     "unconditional": [],
     "conditional": ["--num-classes", "10"],
     "class_map": ["--num-classes", "10", "--condition-units", "16"],
+    # The control: class_map with every label read as 0 (benchmarks/constant_labels.py).
+    "position_map": ["--num-classes", "10", "--condition-units", "16"],
     "multi_scale": ["--multi-scale"],
 }
 
@@ -44,14 +47,17 @@ VARIANTS = {
 def train_and_score(variant, args, out, env):
     """Trains and scores one variant; returns its `evaluate --json` scores."""
     folder, log = os.path.join(out, variant), os.path.join(out, f"{variant}.log")
+    entry = ("-m", "keras_pixelrnn.cli")
+    if variant == "position_map":
+        entry = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "constant_labels.py"),)
     start = time.perf_counter()
     run(["train", "--preset", args.preset, "--dataset", "mnist_5k", "--steps", str(args.steps),
          "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--verbose", "2",
-         "--out", folder] + RECIPE + VARIANTS[variant], log, env)
+         "--out", folder] + RECIPE + VARIANTS[variant], log, env, entry)
     seconds = time.perf_counter() - start
     model = os.path.join(folder, "model.keras")
     score = json.loads(run(["evaluate", "--model", model, "--dataset", "mnist_5k", "--json"],
-                           log, env).strip().splitlines()[-1])
+                           log, env, entry).strip().splitlines()[-1])
     score["train_and_validation_seconds"] = seconds
     if variant == args.grid_variant and args.grid:
         run(["sample", "--model", model, "--per-class", "8", "--seed", "0", "--out", args.grid],
@@ -99,10 +105,14 @@ def main(argv=None):
             print(f"{variant:14s} {score['nats_per_image']:7.2f} ± "
                   f"{score['nats_per_image_stderr']:.2f} nats/image{terms}, {args.steps} steps, "
                   f"{score['train_and_validation_seconds'] / 60:.1f} min", flush=True)
-    for variant in ("conditional", "class_map"):
-        if "unconditional" in results and variant in results:
-            gain = results["unconditional"]["nats_per_image"] - results[variant]["nats_per_image"]
-            print(f"\n{variant}: the label is worth {gain:.2f} nats/image (at most ln 10 = 2.30)")
+    nll = {v: r["nats_per_image"] for v, r in results.items()}
+    for base, variant in (("unconditional", "conditional"), ("position_map", "class_map")):
+        if base in nll and variant in nll:
+            print(f"\n{variant} against {base}: the label is worth {nll[base] - nll[variant]:.2f} "
+                  "nats/image (at most ln 10 = 2.30)")
+    if "unconditional" in nll and "position_map" in nll:
+        print(f"position_map against unconditional: the map alone is worth "
+              f"{nll['unconditional'] - nll['position_map']:.2f} nats/image")
     if args.json:
         with open(args.json + ".tmp", "w") as f:
             json.dump({"preset": args.preset, "steps": args.steps, "results": results}, f, indent=2)

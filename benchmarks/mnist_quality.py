@@ -57,11 +57,11 @@ def flags(variant, recipe):
     return PLAIN + CHANGES[variant]
 
 
-def run(argv, log, env=None):
-    """Runs `python -m keras_pixelrnn.cli ARGV`, its stderr to `log`; returns
-    its stdout. `env`: extra environment variables."""
+def run(argv, log, env=None, entry=("-m", "keras_pixelrnn.cli")):
+    """Runs `python -m keras_pixelrnn.cli ARGV` (or `python ENTRY ARGV`), its
+    stderr to `log`; returns its stdout. `env`: extra environment variables."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
-    command = [sys.executable, "-m", "keras_pixelrnn.cli"] + argv
+    command = [sys.executable, *entry] + argv
     with open(log, "a") as out:
         out.write(" ".join(command) + "\n")
         out.flush()
