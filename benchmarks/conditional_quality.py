@@ -42,14 +42,17 @@ VARIANTS = {
     "position_map": ["--num-classes", "10", "--condition-units", "16"],
     "multi_scale": ["--multi-scale"],
 }
+CLI = ("-m", "keras_pixelrnn.cli")
+# Variants run through another entry point than the command line's own.
+ENTRIES = {
+    "position_map": (os.path.join(os.path.dirname(os.path.abspath(__file__)), "constant_labels.py"),),
+}
 
 
 def train_and_score(variant, args, out, env):
     """Trains and scores one variant; returns its `evaluate --json` scores."""
     folder, log = os.path.join(out, variant), os.path.join(out, f"{variant}.log")
-    entry = ("-m", "keras_pixelrnn.cli")
-    if variant == "position_map":
-        entry = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "constant_labels.py"),)
+    entry = ENTRIES.get(variant, CLI)
     start = time.perf_counter()
     run(["train", "--preset", args.preset, "--dataset", "mnist_5k", "--steps", str(args.steps),
          "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--verbose", "2",
@@ -96,7 +99,7 @@ def main(argv=None):
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {v: pool.submit(train_and_score, v, args, out, env) for v in variants}
         results = {}
-        for variant in variants:  # in order, as each finishes
+        for variant in variants:  # in the order given, each once it has finished
             score = results[variant] = futures[variant].result()
             terms = ""
             if "small_nats_per_image" in score:

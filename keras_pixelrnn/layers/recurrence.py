@@ -79,7 +79,7 @@ def compiled_by_xla():
     whose loops need steps of one fixed size.
 
     Read through TensorFlow's private `control_flow_util` (no public API
-    says it). If that module moves, this says False: the band loop would
+    says it). If that module or its function moves, this says False: the band loop would
     then meet XLA and fail to compile, loudly, rather than compute wrong
     numbers.
     """
@@ -88,7 +88,8 @@ def compiled_by_xla():
         from tensorflow.python.ops import control_flow_util
     except ImportError:
         return False
-    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+    in_xla = getattr(control_flow_util, "GraphOrParentsInXlaContext", None)
+    return bool(in_xla and in_xla(tf_ops.get_default_graph()))
 
 
 def split_batch(x, chains, axis=0):

@@ -90,10 +90,11 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
         raise ValueError(
             f"`num_classes` must be an integer >= 2 or None. Received: num_classes={num_classes!r}"
         )
+    if condition_units is not None:
+        _check_condition_units(condition_units)
     if small_image_shape is None:
         if num_classes is None or condition_units is None:
-            return None, None
-        _check_condition_units(condition_units)
+            return None, None  # no map: an unconditional model, or one-hot labels
         if image_shape[0] is None or image_shape[1] is None:
             raise ValueError(
                 "A learned map per class (`condition_units` with `num_classes`) needs a "
@@ -125,9 +126,7 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
             f"height and width that divide the image's {image_shape}. "
             f"Received: small_image_shape={small_image_shape!r}"
         )
-    condition_units = 2 * hidden_units if condition_units is None else condition_units
-    _check_condition_units(condition_units)
-    return small, condition_units
+    return small, 2 * hidden_units if condition_units is None else condition_units
 
 
 def _check_condition_units(condition_units):
