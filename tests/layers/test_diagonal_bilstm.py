@@ -104,15 +104,77 @@ def test_no_dependency_across_batch(training, randomize_weights, assert_batch_in
 
 @pytest.mark.parametrize("colors", [1, 3])
 @pytest.mark.parametrize("batch_static", [True, False])
+@pytest.mark.parametrize("shape", [(4, 5), (5, 3), (1, 4), (4, 1)], ids=str)
+@pytest.mark.parametrize("size_static", [True, False], ids=["HxW", "unknown-HxW"])
 def test_training_loop_gives_the_same_outputs_and_gradients(
-    colors, batch_static, randomize_weights, assert_training_equals_inference
+    colors, batch_static, shape, size_static, randomize_weights, assert_training_equals_inference
 ):
-    """`training=True` runs the bands of pixels only (`skew.diagonal_bands`),
-    popped off a list: the same numbers as the skewed map's loop."""
+    """`training=True` with a known H and W runs the bands of pixels only
+    (`skew.diagonal_bands`), popped off a list; with unknown ones, the
+    skewed map's popped loop. Both give the numbers (and the gradients,
+    w.r.t. the input and every weight) of the inference loop."""
     layer = make_layer("B", colors, 2 * colors, randomize_weights)
-    x = tf.constant(random_input(2, 4, 5, 2 * colors))
-    spec = tf.TensorSpec((2 if batch_static else None, None, None, 2 * colors))
+    x = tf.constant(random_input(2, *shape, 2 * colors))
+    spatial = shape if size_static else (None, None)
+    spec = tf.TensorSpec((2 if batch_static else None, *spatial, 2 * colors))
     assert_training_equals_inference(layer, x, spec)
+
+
+@pytest.mark.parametrize("mask_type, colors", [("B", 1), ("A", 3)])
+def test_training_gradient_matches_finite_differences_of_the_numpy_reference(
+    mask_type, colors, randomize_weights
+):
+    """The band loop's gradient against central differences of
+    the float64 NumPy reference, for entries of the input and of every
+    weight: a check that shares no code with the layer."""
+    layer = make_layer(mask_type, colors, 2 * colors, randomize_weights)
+    x = random_input(2, 4, 3, 2 * colors).astype("float64")
+    rng = np.random.default_rng(7)
+    cotangent = rng.standard_normal((2, 4, 3, layer.units))
+
+    @tf.function(input_signature=[tf.TensorSpec((2, 4, 3, 2 * colors))])
+    def gradients(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * tf.constant(cotangent, "float32"))
+        return tape.gradient(loss, [x] + layer.trainable_variables)
+
+    ours = [g.numpy() for g in gradients(tf.constant(x, "float32"))]
+    weights = weights_of(layer)
+    names = [(d, k) for d in DIRECTIONS for k in range(3)]  # kernel, recurrent kernel, bias
+    order = {id(layer.input_to_state[d].kernel): (d, 0) for d in DIRECTIONS}
+    order.update({id(layer.cells[d].recurrent_kernel): (d, 1) for d in DIRECTIONS})
+    order.update({id(layer.cells[d].bias): (d, 2) for d in DIRECTIONS})
+    assert sorted(order.values()) == sorted(names)
+
+    def loss(x, weights):
+        return float(np.sum(ref.diagonal_bilstm(x, weights, mask_type, colors) * cotangent))
+
+    def central(array, index, evaluate, eps=1e-5):
+        plus, minus = array.copy(), array.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        return (evaluate(plus) - evaluate(minus)) / (2 * eps)
+
+    checked = 0
+    for grad, variable in zip(ours, [None] + layer.trainable_variables):
+        if variable is None:
+            target, evaluate = x, lambda v: loss(v, weights)
+        else:
+            d, k = order[id(variable)]
+            target = np.asarray(weights[d][k], "float64")
+
+            def evaluate(v, d=d, k=k):
+                changed = dict(weights)
+                changed[d] = tuple(v if j == k else w for j, w in enumerate(weights[d]))
+                return loss(x, changed)
+
+        flat = rng.choice(target.size, size=min(6, target.size), replace=False)
+        for index in zip(*np.unravel_index(flat, target.shape)):
+            expected = central(target, index, evaluate)
+            np.testing.assert_allclose(grad[index], expected, rtol=2e-3, atol=2e-4)
+            checked += 1
+    assert checked >= 6 * 7
 
 
 def test_weight_layout(randomize_weights):
