@@ -197,20 +197,21 @@ class DiagonalBiLSTM(keras.layers.Layer):
         height, width = z.shape[1], z.shape[2]
         _, lengths, starts = diagonal_bands(height, width)
         shifts = tf.constant(np.diff(starts, prepend=0).astype("int32"))
+        # Both directions in one loop, side by side in the channels (see
+        # `DiagonalLSTMCell.paired_band_call`), as `z` already holds them.
+        weights = DiagonalLSTMCell.paired_weights(
+            self.cells["left_to_right"], self.cells["right_to_left"]
+        )
+
+        def step(t, z_band, states):
+            return DiagonalLSTMCell.paired_band_call(
+                weights, z_band, states, tf.gather(shifts, t), self.color_channels
+            )
+
+        zeros = tf.zeros((0, batch, 2 * self.units), z.dtype)  # no row before step 0
         # Position-major, the steps last-first (they are popped; see `recurrence`).
-        sequences = tuple(tf.split(to_diagonals(z, last_first=True), 2, axis=-1))
-        left, right = self.cells["left_to_right"], self.cells["right_to_left"]
-
-        def step(t, z_bands, states):
-            h_l, c_l, h_r, c_r = states
-            shift = tf.gather(shifts, t)
-            h_l, (_, c_l) = left.band_call(z_bands[0], (h_l, c_l), shift)
-            h_r, (_, c_r) = right.band_call(z_bands[1], (h_r, c_r), shift)
-            return (h_l, h_r), (h_l, c_l, h_r, c_r)
-
-        zeros = tf.zeros((0, batch, self.units), z.dtype)  # no row before step 0
-        h = scan_bands(step, sequences, lengths, (zeros,) * 4, num_outputs=2)
-        h_l, h_r = tf.split(from_diagonals(tf.concat(h, axis=-1), height, width), 2, axis=-1)
+        h = scan_bands(step, to_diagonals(z, last_first=True), lengths, (zeros, zeros))
+        h_l, h_r = tf.split(from_diagonals(h, height, width), 2, axis=-1)
         return h_l + shift_down(mirror(h_r))
 
     # The one-pixel step (see `keras_pixelrnn.layers.cached_step`). The

@@ -58,6 +58,49 @@ def _split_gates(z):
     return gates, grad
 
 
+def state_to_state(neighbours, kernel):
+    """The state-to-state convolution of `PixelLSTMCell`: the neighbour
+    states, concatenated `(..., k)`, times `kernel` `(k, n)` -> `(..., n)`."""
+    stacked = tf.concat(neighbours, axis=-1)
+    kernel = tf.cast(kernel, stacked.dtype)
+    if stacked.shape.rank == 2:
+        return tf.matmul(stacked, kernel)
+    out = tf.matmul(tf.reshape(stacked, (-1, kernel.shape[0])), kernel)
+    return tf.reshape(out, _leading_shape(stacked) + [kernel.shape[1]])
+
+
+def lstm_update(z, c_tm1, bias, groups=1):
+    """The LSTM gates of `PixelLSTMCell.update`, for `groups` contiguous
+    groups of channels laid out `[group][gate (o, f, i, g)][unit]`: the
+    colour groups of one cell, or those of several cells side by side (the
+    two directions of a `DiagonalBiLSTM` step).
+
+    `z`: pre-activations without bias `(..., 4 * units)`; `c_tm1`: previous
+    cell state `(..., units)`, laid out `[group][unit]`; `bias`
+    `(4 * units,)`. Returns `(h, c)`.
+    """
+    units = z.shape[-1] // 4
+    # bias_add, not `+`: inside a training loop the gradient of a broadcast
+    # add is a generic Sum over (batch, positions) at every step; that of
+    # bias_add is the dedicated BiasAddGrad (a tenth of the step's time saved).
+    z = tf.nn.bias_add(z, tf.cast(bias, z.dtype))
+    # Gates are taken with a split, never strided slices: in a training
+    # loop the gradient of a strided slice (StridedSliceGrad) costs more
+    # than the rest of the step. Each group's gates are contiguous runs of
+    # `units / groups` channels.
+    lead = _leading_shape(z)
+    shape = lead + [units]
+    if groups == 1:
+        z_o, z_f, z_i, z_g = _split_gates(z)
+    else:
+        grouped = _split_gates(tf.reshape(z, lead + [groups, 4 * units // groups]))
+        z_o, z_f, z_i, z_g = (tf.reshape(gate, shape) for gate in grouped)
+    c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
+    h = tf.sigmoid(z_o) * tf.tanh(c)
+    # The reshapes (free) also state the output shapes for exporters.
+    return tf.reshape(h, shape), tf.reshape(c, shape)
+
+
 class PixelLSTMCell(keras.layers.Layer):
     """The LSTM step shared by `RowLSTMCell` and `DiagonalLSTMCell`.
 
@@ -142,40 +185,14 @@ class PixelLSTMCell(keras.layers.Layer):
 
     def state_to_state(self, neighbours):
         """`taps` neighbour states `(..., units)` -> pre-activations `(..., 4 * units)`."""
-        stacked = tf.concat(neighbours, axis=-1)
-        kernel = tf.cast(
-            tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units)),
-            stacked.dtype,
+        return state_to_state(
+            neighbours, tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units))
         )
-        if stacked.shape.rank == 2:
-            return tf.matmul(stacked, kernel)
-        flat = tf.reshape(stacked, (-1, self.taps * self.units))
-        out = tf.matmul(flat, kernel)
-        return tf.reshape(out, _leading_shape(stacked) + [4 * self.units])
 
     def update(self, z, c_tm1):
         """The LSTM gates. `z`: pre-activations without bias `(..., 4 * units)`;
         `c_tm1`: previous cell state `(..., units)`. Returns `(h, c)`."""
-        # bias_add, not `+`: inside a training loop the gradient of a broadcast
-        # add is a generic Sum over (batch, positions) at every step; that of
-        # bias_add is the dedicated BiasAddGrad (a tenth of the step's time saved).
-        z = tf.nn.bias_add(z, tf.cast(self.bias, z.dtype))
-        # Gates are taken with a split, never strided slices: in a training
-        # loop the gradient of a strided slice (StridedSliceGrad) costs more
-        # than the rest of the step. Each colour group's gates are contiguous
-        # runs of `units / groups` channels.
-        groups, per_group = self.color_channels, self.units // self.color_channels
-        lead = _leading_shape(z)
-        shape = lead + [self.units]
-        if groups == 1:
-            z_o, z_f, z_i, z_g = _split_gates(z)
-        else:
-            grouped = _split_gates(tf.reshape(z, lead + [groups, 4 * per_group]))
-            z_o, z_f, z_i, z_g = (tf.reshape(gate, shape) for gate in grouped)
-        c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
-        h = tf.sigmoid(z_o) * tf.tanh(c)
-        # The reshapes (free) also state the output shapes for exporters.
-        return tf.reshape(h, shape), tf.reshape(c, shape)
+        return lstm_update(z, c_tm1, self.bias, self.color_channels)
 
     def neighbours(self, h_tm1):
         """The `taps` neighbour states that each position of a step reads, as
