@@ -6,7 +6,9 @@ from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.recurrence import compiled_by_xla, scan, scan_bands, time_major
+from keras_pixelrnn.layers.recurrence import (
+    compiled_by_xla, default_chains, scan, scan_bands, time_major,
+)
 from keras_pixelrnn.layers.skew import (
     diagonal_bands, from_diagonals, mirror, shift_down, skew, to_diagonals, unskew,
 )
@@ -197,20 +199,33 @@ class DiagonalBiLSTM(keras.layers.Layer):
         height, width = z.shape[1], z.shape[2]
         _, lengths, starts = diagonal_bands(height, width)
         shifts = tf.constant(np.diff(starts, prepend=0).astype("int32"))
-        # Both directions in one loop, side by side in the channels (see
-        # `DiagonalLSTMCell.paired_band_call`), as `z` already holds them.
-        weights = DiagonalLSTMCell.paired_weights(
-            self.cells["left_to_right"], self.cells["right_to_left"]
-        )
-
-        def step(t, z_band, states):
-            return DiagonalLSTMCell.paired_band_call(
-                weights, z_band, states, tf.gather(shifts, t), self.color_channels
-            )
-
-        zeros = tf.zeros((0, batch, 2 * self.units), z.dtype)  # no row before step 0
+        zeros = tf.zeros((0, batch, self.units), z.dtype)  # no row before step 0
         # Position-major, the steps last-first (they are popped; see `recurrence`).
-        h = scan_bands(step, to_diagonals(z, last_first=True), lengths, (zeros, zeros))
+        sequence = to_diagonals(z, last_first=True)
+        left, right = self.cells["left_to_right"], self.cells["right_to_left"]
+        if default_chains() == 1:
+            # One set of ops for both directions, side by side in the
+            # channels as `z` holds them (see `DiagonalLSTMCell`).
+            weights = DiagonalLSTMCell.paired_weights(left, right)
+
+            def step(t, z_band, states):
+                return DiagonalLSTMCell.paired_band_call(
+                    weights, z_band, states, tf.gather(shifts, t), self.color_channels
+                )
+
+            paired = tf.concat([zeros, zeros], axis=-1)
+            h = scan_bands(step, sequence, lengths, (paired, paired))
+        else:
+            # The two directions as two chains that run side by side.
+            def step(t, z_bands, states):
+                h_l, c_l, h_r, c_r = states
+                shift = tf.gather(shifts, t)
+                h_l, (_, c_l) = left.band_call(z_bands[0], (h_l, c_l), shift)
+                h_r, (_, c_r) = right.band_call(z_bands[1], (h_r, c_r), shift)
+                return (h_l, h_r), (h_l, c_l, h_r, c_r)
+
+            sequences = tuple(tf.split(sequence, 2, axis=-1))
+            h = tf.concat(scan_bands(step, sequences, lengths, (zeros,) * 4, num_outputs=2), -1)
         h_l, h_r = tf.split(from_diagonals(h, height, width), 2, axis=-1)
         return h_l + shift_down(mirror(h_r))
 

@@ -62,13 +62,17 @@ class DiagonalLSTMCell(PixelLSTMCell):
     # the left border): slices of the previous states padded with a zero row
     # at each end.
     #
-    # A `DiagonalBiLSTM` trains both its directions in one band loop, their
-    # channels side by side ([left-to-right, right-to-left]): a mirrored
-    # image has the same diagonals, so both bands have the same rows at
-    # every step, and one slice, one matrix product (the two kernels as the
-    # blocks of one) and one gate computation serve both. The steps are too
-    # small to keep a CPU busy, so half the ops is a faster step; the extra
-    # multiplications by the zero blocks cost less than the ops they save.
+    # A `DiagonalBiLSTM` runs both its directions in one band loop. Where
+    # the graph runs one chain of ops at a time (one CPU thread, a GPU; see
+    # `recurrence.default_chains`), they share one set of ops, their channels
+    # side by side ([left-to-right, right-to-left], `paired_band_call`): a
+    # mirrored image has the same diagonals, so both bands have the same rows
+    # at every step, and one slice, one matrix product (the two kernels as
+    # the blocks of one) and one gate computation serve both. The steps are
+    # too small to keep a thread busy, so half the ops is a faster step, even
+    # with the multiplications by the zero blocks. Where two threads run ops
+    # side by side, each direction keeps its own ops (`band_call`): the two
+    # chains then run at once, and the zero blocks would cost a thread's time.
 
     @staticmethod
     def band_neighbours(h_tm1, c_tm1, shift, length):
@@ -78,6 +82,15 @@ class DiagonalLSTMCell(PixelLSTMCell):
         left = tf.slice(padded, [shift + 1, 0, 0], [length, -1, -1])
         c_left = tf.slice(tf.pad(c_tm1, [[0, 1], [0, 0], [0, 0]]), [shift, 0, 0], [length, -1, -1])
         return [above, left], c_left
+
+    def band_call(self, inputs, states, shift):
+        """One band step. `inputs`: the band's input-to-state pre-activations
+        `(length, batch, 4 * units)`; `states`: `(h, c)` of the previous band,
+        `(previous length, batch, units)` each. Returns `h, (h, c)`."""
+        h_tm1, c_tm1 = states
+        neighbours, c_left = self.band_neighbours(h_tm1, c_tm1, shift, tf.shape(inputs)[0])
+        h, c = self.update(inputs + self.state_to_state(neighbours), c_left)
+        return h, (h, c)
 
     @staticmethod
     def paired_weights(first, second):

@@ -42,17 +42,28 @@ def default_chains():
 
     Inside `fixed_chains(n)`: `n`. Otherwise the choice for the machine that
     traces, which is the machine that runs the graph when a model is called
-    or trained in this process: 2 on a machine without a GPU and with at
-    least 2 CPU cores, else 1 (a GPU runs one chain faster). Graphs written
-    for another machine (SavedModel, ONNX) are traced inside
-    `fixed_chains(1)`, the portable choice, unless asked otherwise.
+    or trained in this process: 2 where two CPU threads can run ops side by
+    side (no GPU, at least 2 cores, and TensorFlow's intra- and inter-op
+    thread counts not set to 1), else 1 (a GPU, or a single thread, runs one
+    chain faster). Graphs written for another machine (SavedModel, ONNX) are
+    traced inside `fixed_chains(1)`, the portable choice, unless asked
+    otherwise.
     """
     fixed = getattr(_fixed, "chains", None)
     if fixed is not None:
         return fixed
-    if tf.config.list_logical_devices("GPU") or (os.cpu_count() or 1) < 2:
+    if tf.config.list_logical_devices("GPU"):
         return 1
-    return 2
+    threading_config = tf.config.threading
+    configured = [
+        n
+        for n in (
+            threading_config.get_intra_op_parallelism_threads(),
+            threading_config.get_inter_op_parallelism_threads(),
+        )
+        if n  # 0: TensorFlow's choice, every core
+    ]
+    return 1 if min(configured + [os.cpu_count() or 1]) < 2 else 2
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import numpy_reference as ref
 from keras_pixelrnn import DiagonalBiLSTM, DiagonalLSTMCell, MaskedConv2D, RowLSTM
+from keras_pixelrnn.layers.recurrence import fixed_chains
 
 DIRECTIONS = ("left_to_right", "right_to_left")
 SHAPES = {"5x7": (5, 7), "7x5": (7, 5)}
@@ -102,31 +103,40 @@ def test_no_dependency_across_batch(training, randomize_weights, assert_batch_in
     assert_batch_independent(layer, (5, 7, 3), training)
 
 
+# The training loops of a DiagonalBiLSTM: with a known H and W, the bands of
+# pixels only (`skew.diagonal_bands`), the two directions either paired in one
+# set of ops (one chain, as with one thread or a GPU) or side by side (two
+# chains); with unknown ones, the skewed map's popped loop.
+TRAINING_LOOPS = {"bands-paired": (True, 1), "bands-side-by-side": (True, 2), "skewed-map": (False, 2)}
+
+
 @pytest.mark.parametrize("colors", [1, 3])
 @pytest.mark.parametrize("batch_static", [True, False])
 @pytest.mark.parametrize("shape", [(4, 5), (5, 3), (1, 4), (4, 1)], ids=str)
-@pytest.mark.parametrize("size_static", [True, False], ids=["HxW", "unknown-HxW"])
+@pytest.mark.parametrize("loop", list(TRAINING_LOOPS))
 def test_training_loop_gives_the_same_outputs_and_gradients(
-    colors, batch_static, shape, size_static, randomize_weights, assert_training_equals_inference
+    colors, batch_static, shape, loop, randomize_weights, assert_training_equals_inference
 ):
-    """`training=True` with a known H and W runs the bands of pixels only
-    (`skew.diagonal_bands`), popped off a list; with unknown ones, the
-    skewed map's popped loop. Both give the numbers (and the gradients,
-    w.r.t. the input and every weight) of the inference loop."""
+    """Every training loop (`TRAINING_LOOPS`), popped off a list, gives the
+    numbers (and the gradients, w.r.t. the input and every weight) of the
+    inference loop."""
+    size_static, chains = TRAINING_LOOPS[loop]
     layer = make_layer("B", colors, 2 * colors, randomize_weights)
     x = tf.constant(random_input(2, *shape, 2 * colors))
     spatial = shape if size_static else (None, None)
     spec = tf.TensorSpec((2 if batch_static else None, *spatial, 2 * colors))
-    assert_training_equals_inference(layer, x, spec)
+    with fixed_chains(chains):
+        assert_training_equals_inference(layer, x, spec)
 
 
 @pytest.mark.parametrize("mask_type, colors", [("B", 1), ("A", 3)])
+@pytest.mark.parametrize("chains", [1, 2], ids=["paired", "side-by-side"])
 def test_training_gradient_matches_finite_differences_of_the_numpy_reference(
-    mask_type, colors, randomize_weights
+    mask_type, colors, chains, randomize_weights
 ):
-    """The band loop's gradient against central differences of
-    the float64 NumPy reference, for entries of the input and of every
-    weight: a check that shares no code with the layer."""
+    """The band loop's gradient (directions paired or side by side) against
+    central differences of the float64 NumPy reference, for entries of the
+    input and of every weight: a check that shares no code with the layer."""
     layer = make_layer(mask_type, colors, 2 * colors, randomize_weights)
     x = random_input(2, 4, 3, 2 * colors).astype("float64")
     rng = np.random.default_rng(7)
@@ -148,7 +158,8 @@ def test_training_gradient_matches_finite_differences_of_the_numpy_reference(
             loss = tf.reduce_sum(layer(x, training=True) * tf.constant(cotangent, "float32"))
         return tape.gradient(loss, [x] + [v for _, _, v in parameters])
 
-    ours = [g.numpy() for g in gradients(tf.constant(x, "float32"))]
+    with fixed_chains(chains):  # decides the loop when traced
+        ours = [g.numpy() for g in gradients(tf.constant(x, "float32"))]
     weights = weights_of(layer)
 
     def loss(x, weights):
@@ -220,11 +231,13 @@ def test_mixed_float16(mixed_float16, randomize_weights):
     )
 
 
-def test_mixed_float16_training_mode(mixed_float16, randomize_weights):
+@pytest.mark.parametrize("chains", [1, 2], ids=["paired", "side-by-side"])
+def test_mixed_float16_training_mode(chains, mixed_float16, randomize_weights):
     """The training loop (bands of pixels) under mixed precision."""
     x = random_input(2, 5, 7, 3)
     layer = make_layer("A", 3, 3, randomize_weights)
-    y16 = layer(x, training=True)
+    with fixed_chains(chains):
+        y16 = layer(x, training=True)
     assert keras.backend.standardize_dtype(y16.dtype) == "float16"
     np.testing.assert_allclose(
         np.asarray(y16, "float32"), reference(layer, x, "A", 3), atol=1e-2

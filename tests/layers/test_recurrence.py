@@ -104,6 +104,14 @@ def test_default_chains_is_two_on_a_cpu_machine():
     assert recurrence.default_chains() == expected
 
 
+@pytest.mark.parametrize("setting", ["get_intra_op_parallelism_threads", "get_inter_op_parallelism_threads"])
+def test_default_chains_is_one_when_tensorflow_runs_one_thread(setting, monkeypatch):
+    """One thread cannot run two chains side by side: one chain does the
+    same work in half the ops."""
+    monkeypatch.setattr(tf.config.threading, setting, lambda: 1)
+    assert recurrence.default_chains() == 1
+
+
 def _convolutions(concrete):
     graph = concrete.graph.as_graph_def()
     nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
