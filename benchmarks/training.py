@@ -28,7 +28,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STEP = re.compile(r"(\d+)/\1 - \d+s - (\d+)(ms|s)/step")
+STEP = re.compile(r"(\d+)/\1 - (\d+)s - (\d+)(ms|s)/step")
 CHILD = r"""
 import os, sys
 tree = sys.argv[1]
@@ -47,8 +47,16 @@ sys.exit(main(sys.argv[2:]))
 
 def epoch_step_ms(text):
     """The ms/step of every epoch but the first in `keras-pixelrnn train
-    --verbose 2` output (the first traces the graphs)."""
-    return [int(m.group(2)) * (1000 if m.group(3) == "s" else 1) for m in STEP.finditer(text)][1:]
+    --verbose 2` output (the first traces the graphs).
+
+    Keras prints a step of a second or more in whole seconds ("2s/step"):
+    such a step is read from the epoch's time instead, whole seconds over
+    all its steps."""
+    steps = []
+    for m in STEP.finditer(text):
+        count, seconds, step, unit = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
+        steps.append(step if unit == "ms" else 1000 * seconds / count)
+    return steps[1:]
 
 
 def matmul_gflops(size=2048, calls=10):
