@@ -199,7 +199,6 @@ class DiagonalBiLSTM(keras.layers.Layer):
         height, width = z.shape[1], z.shape[2]
         _, lengths, starts = diagonal_bands(height, width)
         shifts = tf.constant(np.diff(starts, prepend=0).astype("int32"))
-        zeros = tf.zeros((0, batch, self.units), z.dtype)  # no row before step 0
         # Position-major, the steps last-first (they are popped; see `recurrence`).
         sequence = to_diagonals(z, last_first=True)
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
@@ -209,21 +208,21 @@ class DiagonalBiLSTM(keras.layers.Layer):
             weights = DiagonalLSTMCell.paired_weights(left, right)
 
             def step(t, z_band, states):
-                return DiagonalLSTMCell.paired_band_call(
-                    weights, z_band, states, tf.gather(shifts, t), self.color_channels
-                )
+                return DiagonalLSTMCell.band_step(weights, z_band, states, tf.gather(shifts, t))
 
-            paired = tf.concat([zeros, zeros], axis=-1)
-            h = scan_bands(step, sequence, lengths, (paired, paired))
+            zeros = tf.zeros((0, batch, 2 * self.units), z.dtype)  # no row before step 0
+            h = scan_bands(step, sequence, lengths, (zeros, zeros))
         else:
             # The two directions as two chains that run side by side.
+            weights = left.band_weights(), right.band_weights()
+
             def step(t, z_bands, states):
-                h_l, c_l, h_r, c_r = states
                 shift = tf.gather(shifts, t)
-                h_l, (_, c_l) = left.band_call(z_bands[0], (h_l, c_l), shift)
-                h_r, (_, c_r) = right.band_call(z_bands[1], (h_r, c_r), shift)
+                h_l, (_, c_l) = DiagonalLSTMCell.band_step(weights[0], z_bands[0], states[:2], shift)
+                h_r, (_, c_r) = DiagonalLSTMCell.band_step(weights[1], z_bands[1], states[2:], shift)
                 return (h_l, h_r), (h_l, c_l, h_r, c_r)
 
+            zeros = tf.zeros((0, batch, self.units), z.dtype)
             sequences = tuple(tf.split(sequence, 2, axis=-1))
             h = tf.concat(scan_bands(step, sequences, lengths, (zeros,) * 4, num_outputs=2), -1)
         h_l, h_r = tf.split(from_diagonals(h, height, width), 2, axis=-1)

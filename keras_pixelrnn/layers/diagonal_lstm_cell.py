@@ -65,13 +65,13 @@ class DiagonalLSTMCell(PixelLSTMCell):
     # A `DiagonalBiLSTM` runs both its directions in one band loop. Where
     # the graph runs one chain of ops at a time (one CPU thread, a GPU; see
     # `recurrence.default_chains`), they share one set of ops, their channels
-    # side by side ([left-to-right, right-to-left], `paired_band_call`): a
+    # side by side ([left-to-right, right-to-left], `paired_weights`): a
     # mirrored image has the same diagonals, so both bands have the same rows
     # at every step, and one slice, one matrix product (the two kernels as
     # the blocks of one) and one gate computation serve both. The steps are
     # too small to keep a thread busy, so half the ops is a faster step, even
     # with the multiplications by the zero blocks. Where two threads run ops
-    # side by side, each direction keeps its own ops (`band_call`): the two
+    # side by side, each direction keeps its own ops (`band_weights`): the two
     # chains then run at once, and the zero blocks would cost a thread's time.
 
     @staticmethod
@@ -83,21 +83,20 @@ class DiagonalLSTMCell(PixelLSTMCell):
         c_left = tf.slice(tf.pad(c_tm1, [[0, 1], [0, 0], [0, 0]]), [shift, 0, 0], [length, -1, -1])
         return [above, left], c_left
 
-    def band_call(self, inputs, states, shift):
-        """One band step. `inputs`: the band's input-to-state pre-activations
-        `(length, batch, 4 * units)`; `states`: `(h, c)` of the previous band,
-        `(previous length, batch, units)` each. Returns `h, (h, c)`."""
-        h_tm1, c_tm1 = states
-        neighbours, c_left = self.band_neighbours(h_tm1, c_tm1, shift, tf.shape(inputs)[0])
-        h, c = self.update(inputs + self.state_to_state(neighbours), c_left)
-        return h, (h, c)
+    def band_weights(self):
+        """The kernel `(taps * units, 4 * units)`, bias `(4 * units,)` and
+        gate groups of `band_step`, in the compute dtype: read once per
+        call, outside the loop."""
+        kernel = tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units))
+        dtype = self.compute_dtype
+        return tf.cast(kernel, dtype), tf.cast(self.bias, dtype), self.color_channels
 
     @staticmethod
     def paired_weights(first, second):
-        """The kernel `(taps * 2 * units, 8 * units)` and bias `(8 * units,)`
-        of two cells run side by side, block diagonal: per tap, `first`'s
-        state then `second`'s, onto `first`'s gates then `second`'s. Built
-        once per call, outside the loop, in the compute dtype."""
+        """`band_weights` of two cells run side by side: the kernel
+        `(taps * 2 * units, 8 * units)`, block diagonal (per tap, `first`'s
+        state then `second`'s, onto `first`'s gates then `second`'s), the
+        two biases, and the two cells' gate groups in a row."""
         width, dtype = 4 * first.units, first.compute_dtype
         taps = [
             tf.concat(
@@ -111,22 +110,19 @@ class DiagonalLSTMCell(PixelLSTMCell):
         ]
         kernel = tf.concat(taps, axis=0)
         bias = tf.concat([first.bias, second.bias], axis=0)
-        return tf.cast(kernel, dtype), tf.cast(bias, dtype)
+        return tf.cast(kernel, dtype), tf.cast(bias, dtype), 2 * first.color_channels
 
     @staticmethod
-    def paired_band_call(weights, inputs, states, shift, color_channels=1):
-        """One band step of two cells side by side (`paired_weights`).
-        `inputs`: the pre-activations `(length, batch, 8 * units)`, first
-        cell's then second's; `states`: `(h, c)` of the previous band, each
-        `(previous length, batch, 2 * units)`. Returns `h, (h, c)`, laid out
-        the same."""
-        kernel, bias = weights
+    def band_step(weights, inputs, states, shift):
+        """One band step of a cell (`band_weights`) or of two side by side
+        (`paired_weights`). `inputs`: the band's input-to-state
+        pre-activations `(length, batch, gate channels)`; `states`: `(h, c)`
+        of the previous band, `(previous length, batch, state channels)`
+        each. Returns `h, (h, c)`."""
+        kernel, bias, groups = weights
         h_tm1, c_tm1 = states
         neighbours, c_left = DiagonalLSTMCell.band_neighbours(
             h_tm1, c_tm1, shift, tf.shape(inputs)[0]
         )
-        # The gates of the two cells are 2 * color_channels groups in a row.
-        h, c = lstm_update(
-            inputs + state_to_state(neighbours, kernel), c_left, bias, 2 * color_channels
-        )
+        h, c = lstm_update(inputs + state_to_state(neighbours, kernel), c_left, bias, groups)
         return h, (h, c)

@@ -54,16 +54,12 @@ def default_chains():
         return fixed
     if tf.config.list_logical_devices("GPU"):
         return 1
-    threading_config = tf.config.threading
-    configured = [
-        n
-        for n in (
-            threading_config.get_intra_op_parallelism_threads(),
-            threading_config.get_inter_op_parallelism_threads(),
-        )
-        if n  # 0: TensorFlow's choice, every core
+    threads = [
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+        os.cpu_count() or 1,
     ]
-    return 1 if min(configured + [os.cpu_count() or 1]) < 2 else 2
+    return 1 if min(n for n in threads if n) < 2 else 2  # 0: TensorFlow's choice
 
 
 @contextlib.contextmanager
