@@ -213,12 +213,27 @@ class MultiScalePixelRNN(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset, **overrides):
+    def from_preset(cls, preset, load_weights=None, **overrides):
         """One of `MULTI_SCALE_PRESETS` by name, keyword arguments replacing
-        its configuration (e.g. `small=dict(...)`)."""
+        its configuration (e.g. `small=dict(...)`).
+
+        `load_weights` has the meaning of `PixelRNN.from_preset`'s: the
+        package ships no multi-scale weights, so `None` (default) and `False`
+        give a freshly initialised model and `True` is a ValueError."""
         from keras_pixelrnn.models.presets import multi_scale_preset_config
 
-        return cls(**multi_scale_preset_config(preset, **overrides))
+        if load_weights not in (None, True, False):
+            raise ValueError(
+                f"`load_weights` must be None, True or False. Received: load_weights={load_weights!r}"
+            )
+        config = multi_scale_preset_config(preset, **overrides)
+        if load_weights:
+            raise ValueError(
+                "The package ships no multi-scale weights, so `load_weights=True` cannot load "
+                "any (`load_weights=False` builds the model freshly initialised). "
+                f"Received: preset={preset!r}, load_weights=True"
+            )
+        return cls(**config)
 
     # === Likelihood and generation ===
 

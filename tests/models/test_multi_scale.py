@@ -87,6 +87,8 @@ def test_presets_follow_the_paper():
             if key not in ("image_shape", "levels"):
                 assert imagenet[stage][key] == value, (stage, key)
     model = MultiScalePixelRNN.from_preset("mnist_multiscale")
+    fresh = MultiScalePixelRNN.from_preset("mnist_multiscale", load_weights=False)
+    assert fresh.get_config() == model.get_config()
     assert model.small_model.image_shape == (14, 14, 1)
     assert model.full_model.image_shape == (28, 28, 1)
     assert model.full_model.small_image_shape == (14, 14, 1)
@@ -105,6 +107,10 @@ def test_bad_arguments():
         MultiScalePixelRNN((4, 6, 1), stage, dict(architecture="row_lstm", num_layers=1))
     with pytest.raises(ValueError, match=re.escape("Received: preset='nope'")):
         MultiScalePixelRNN.from_preset("nope")
+    with pytest.raises(ValueError, match=re.escape("preset='mnist_multiscale', load_weights=True")):
+        MultiScalePixelRNN.from_preset("mnist_multiscale", load_weights=True)
+    with pytest.raises(ValueError, match=re.escape("Received: load_weights='yes'")):
+        MultiScalePixelRNN.from_preset("mnist_multiscale", load_weights="yes")
     model = tiny()
     with pytest.raises(ValueError, match=re.escape("Received: small_images.shape=(1, 4, 6, 1)")):
         model.complete_from_small(np.zeros((1, 4, 6, 1), int))
