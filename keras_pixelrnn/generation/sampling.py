@@ -29,6 +29,7 @@ smallest value `v` with `P(x <= v) > u`. `known` sub-pixels (image
 completion) are copied instead of drawn, and later draws condition on them.
 """
 
+import functools
 import numbers
 
 import numpy as np
@@ -69,7 +70,14 @@ class _Sampler:
         self.model = model
         self.height, self.width, self.colors = image_shape(model)
         self.levels = model_levels(model)
-        self._compiled_rows = tf.function(self._rows, jit_compile=jit_compile)
+        # Not the bound method: TensorFlow counts the traces of one Python
+        # code object over all the functions made of it, and warned of
+        # "retracing" when a process drew from its sixth model, though each
+        # sampler had traced once. A partial has no code object of its own:
+        # each sampler's traces are counted on their own.
+        self._compiled_rows = tf.function(
+            functools.partial(type(self)._rows, self), jit_compile=jit_compile
+        )
         self.executor = None
 
     def rows(self, state, noise, known, values, temperature, start, stop):

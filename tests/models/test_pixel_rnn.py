@@ -1,8 +1,10 @@
+import logging
 import math
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_pixelrnn import receptive_field
 from keras_pixelrnn.models.likelihood import PixelRNNLoss, log_prob
@@ -224,6 +226,21 @@ def test_pixel_rnn_traces_its_sampler_and_scorer_once():
     from keras_pixelrnn.utils.traced_functions import kept_function
     scorer = kept_function(model, "log_prob", lambda: None)
     assert scorer.experimental_get_tracing_count() == 1
+
+
+def test_sampling_from_many_models_gives_no_retracing_warning():
+    """Each model's sampler traces once; TensorFlow's retracing warning,
+    which counts the traces of one Python function, stays silent."""
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        for seed in range(7):
+            random_pixel_rnn("row_lstm", (3, 3, 1), levels=2).sample(1, seed=seed)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m], messages
 
 
 def test_pixel_rnn_presets_list_every_preset():
