@@ -220,12 +220,9 @@ class MultiScalePixelRNN(keras.Model):
         `load_weights` has the meaning of `PixelRNN.from_preset`'s: the
         package ships no multi-scale weights, so `None` (default) and `False`
         give a freshly initialised model and `True` is a ValueError."""
-        from keras_pixelrnn.models.presets import multi_scale_preset_config
+        from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
 
-        if load_weights not in (None, True, False):
-            raise ValueError(
-                f"`load_weights` must be None, True or False. Received: load_weights={load_weights!r}"
-            )
+        check_load_weights(load_weights)
         config = multi_scale_preset_config(preset, **overrides)
         if load_weights:
             raise ValueError(

@@ -450,10 +450,7 @@ class PixelRNN(keras.Model):
         >>> tiny = PixelRNN.from_preset("cifar10_row_lstm", num_layers=2, hidden_units=6)
         >>> trained = PixelRNN.from_preset("small", load_weights=True)  # if shipped
         """
-        if load_weights not in (None, True, False):
-            raise ValueError(
-                f"`load_weights` must be None, True or False. Received: load_weights={load_weights!r}"
-            )
+        _presets.check_load_weights(load_weights)
         config = preset_config(preset, **overrides)
         path = _presets.weights_path(preset) if load_weights is not False else None
         if load_weights and path is None:

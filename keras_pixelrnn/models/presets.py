@@ -76,6 +76,14 @@ def _check_preset(preset):
         )
 
 
+def check_load_weights(load_weights):
+    """`from_preset`'s `load_weights`: None, True or False, else a ValueError."""
+    if load_weights not in (None, True, False):
+        raise ValueError(
+            f"`load_weights` must be None, True or False. Received: load_weights={load_weights!r}"
+        )
+
+
 def preset_config(preset, **overrides):
     """The `PixelRNN` arguments of `preset`, with `overrides` applied."""
     _check_preset(preset)
