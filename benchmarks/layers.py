@@ -38,6 +38,13 @@ non-linearities and element-wise products are not counted):
 - a training step: 3 x forward (backward = gradient w.r.t. the inputs +
   gradient w.r.t. the weights, each as costly as the forward).
 
+Each ratio is printed with its ceiling: the ratio our layer would reach if
+its step ran at 100% of the matmul rate (its FLOPs over the rate, the head
+and the optimizer left out, so the true ceiling is lower), and the share of
+the matmul rate that the target ratio needs. A target that needs more than
+100% cannot be met by any implementation of the layer on that machine: the
+stock layer is already that close to the machine's arithmetic limit.
+
 `positions` is `H x W`: the useful work. A diagonal recurrence also steps
 through the zero padding of the skewed map, `H x (W + H - 1)` positions per
 direction; the `exec.` column counts those too.
@@ -438,6 +445,12 @@ def summarize(contenders, args, rounds, jit_modes, loads):
             a, b = by_name[ours + suffix], by_name[theirs + suffix]
             per_round = [tb / ta for ta, tb in zip(a.seconds, b.seconds)]
             speedup = statistics.median(per_round)
+            # The most any implementation of our layer could gain on theirs
+            # here: its FLOPs done at the full matmul rate (the head and
+            # the optimizer left out, so an upper bound), against their
+            # measured step; and the share of that rate the target needs.
+            fastest = a.flops / peak
+            ceiling = b.median_seconds / fastest
             results["ratios"].append(
                 {
                     "group": group,
@@ -450,6 +463,8 @@ def summarize(contenders, args, rounds, jit_modes, loads):
                     "per_round": per_round,
                     "target": targets[group],
                     "met": speedup >= targets[group],
+                    "ceiling_at_matmul_rate": ceiling,
+                    "target_needs_fraction_of_matmul": targets[group] / ceiling,
                 }
             )
     return results
@@ -497,6 +512,11 @@ def report(results, log):
             f"of medians {ratio['speedup_of_medians']:.2f}x, of bests "
             f"{ratio['speedup_of_bests']:.2f}x) target {ratio['target']}x: "
             f"{'met' if ratio['met'] else 'MISSED'}"
+        )
+        log(
+            f"    {ratio['target']}x needs {ratio['ours']} at "
+            f"{100 * ratio['target_needs_fraction_of_matmul']:.0f}% of the matmul rate; at 100% "
+            f"it would be {ratio['ceiling_at_matmul_rate']:.2f}x"
         )
 
 
