@@ -52,7 +52,7 @@ def default_chains():
     fixed = getattr(_fixed, "chains", None)
     if fixed is not None:
         return fixed
-    if tf.config.list_logical_devices("GPU"):
+    if not on_this_cpu():
         return 1
     threads = [
         tf.config.threading.get_intra_op_parallelism_threads(),
@@ -60,6 +60,16 @@ def default_chains():
         os.cpu_count() or 1,
     ]
     return 1 if min(n for n in threads if n) < 2 else 2  # 0: TensorFlow's choice
+
+
+def on_this_cpu():
+    """Whether the graph traced now runs on this process's CPU: no GPU is
+    visible, and it is not traced for another machine (inside
+    `fixed_chains`, as SavedModel and ONNX exports are). Speed choices made
+    for a CPU ask this, so that none of them is baked into an export."""
+    if getattr(_fixed, "chains", None) is not None:
+        return False
+    return not tf.config.list_logical_devices("GPU")
 
 
 @contextlib.contextmanager
