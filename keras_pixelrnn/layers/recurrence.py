@@ -74,7 +74,9 @@ def on_this_cpu():
 
 @contextlib.contextmanager
 def fixed_chains(chains):
-    """Recurrences traced inside this context run `chains` batch chains.
+    """Recurrences traced inside this context run `chains` batch chains,
+    and the graph is taken as one for another machine: no choice made for
+    this process's CPU (`on_this_cpu`) goes into it.
 
     Example (an export that will run on a GPU server):
 
