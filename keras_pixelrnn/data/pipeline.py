@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras_pixelrnn.data import datasets, files
 from keras_pixelrnn.data.files import describe
 from keras_pixelrnn.data.splits import base_name
+from keras_pixelrnn.utils import arguments
 
 _SHUFFLE_BUFFER = 10_000
 
@@ -132,10 +133,8 @@ def make_dataset(
     >>> history = model.fit(train, epochs=1)
     """
     image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
-    _check_int("batch_size", batch_size)
-    if seed is not None and not _is_int(seed):
-        raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
-    seed = None if seed is None else int(seed)
+    arguments.integer("batch_size", batch_size)
+    seed = arguments.integer("seed", seed, minimum=0, allow_none=True)
     _check_label_arguments(source, with_labels, num_classes)
 
     if datasets.is_tfds_name(source):
@@ -221,31 +220,17 @@ def _binarize_dynamically(dataset, seed, afresh, with_labels):
 
 def _check_arguments(image_shape, levels, limit):
     if image_shape is not None:
-        shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-        if (
-            shape is None
-            or len(shape) != 3
-            or not all(_is_int(d) and d >= 1 for d in shape)
-        ):
-            raise ValueError(
-                "`image_shape` must be None or a tuple of 3 positive integers "
-                f"(height, width, channels). Received: image_shape={image_shape!r}"
-            )
-        image_shape = tuple(int(d) for d in shape)
-    if not _is_int(levels) or not 2 <= levels <= 256:
-        raise ValueError(
-            f"`levels` must be an integer from 2 to 256. Received: levels={levels!r}"
-        )
-    if limit is not None:
-        _check_int("limit", limit)
-    return image_shape, int(levels), limit
+        image_shape = arguments.shape("image_shape", image_shape, 3)
+    levels = arguments.integer("levels", levels, minimum=2, maximum=256, why="Images are uint8.")
+    limit = arguments.integer("limit", limit, allow_none=True)
+    return image_shape, levels, limit
 
 
 def _check_label_arguments(source, with_labels, num_classes):
     """`num_classes` goes with `with_labels`; a named data set must have labels that
     fit it (files are checked once read, by `_check_classes`)."""
     if num_classes is not None:
-        _check_int("num_classes", num_classes)
+        arguments.integer("num_classes", num_classes, minimum=2)
         if not with_labels:
             raise ValueError(
                 "`num_classes` checks labels, which only `with_labels=True` reads. "
@@ -266,15 +251,6 @@ def _check_classes(source, labels, num_classes):
             f"num_classes={num_classes} cannot represent (labels must be < num_classes). "
             f"Received: num_classes={num_classes}"
         )
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_int(name, value):
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def _check_grey(source, channels):

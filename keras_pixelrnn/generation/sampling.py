@@ -30,13 +30,13 @@ completion) are copied instead of drawn, and later draws condition on them.
 """
 
 import functools
-import numbers
 
 import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
 from keras_pixelrnn.layers.cached_step import put
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.traced_functions import kept_function
 from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
 
@@ -220,13 +220,7 @@ class CachedSampler(_Sampler):
 
 
 def _check_temperature(temperature):
-    if (
-        isinstance(temperature, (bool, np.bool_))
-        or not isinstance(temperature, (numbers.Real, np.floating, np.integer))
-        or not temperature > 0
-    ):
-        raise ValueError(f"`temperature` must be a number > 0. Received: temperature={temperature!r}")
-    return float(temperature)
+    return arguments.number("temperature", temperature, above=0)
 
 
 def sampler(model, method="cached", jit_compile=False):
@@ -351,8 +345,7 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
 
     >>> images = sample(model, 16, seed=0)
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-        raise ValueError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+    arguments.integer("num_samples", num_samples)
     if noise is None:
         shape = image_shape(model)
         noise = np.random.default_rng(seed).random((num_samples,) + tuple(shape), np.float32)
@@ -386,8 +379,7 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
     height = shape[0]
     mask = np.zeros(images.shape, bool)
     if keep_rows is not None:
-        if isinstance(keep_rows, bool) or not isinstance(keep_rows, (int, np.integer)) or not 0 <= keep_rows <= height:
-            raise ValueError(f"`keep_rows` must be an integer in [0, {height}]. Received: keep_rows={keep_rows!r}")
+        arguments.integer("keep_rows", keep_rows, minimum=0, maximum=height)
         mask[:, :keep_rows] = True
     if known is not None:
         mask |= _broadcast_known(known, images.shape)

@@ -1,20 +1,8 @@
-"""Argument checks shared by the layers: each names the argument and echoes the value."""
+"""Checks of the layers' own arguments: masks, colour groups, input shapes.
 
-
-def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
-
-
-def odd_int(name, value):
-    positive_int(name, value)
-    if value % 2 == 0:
-        raise ValueError(
-            f"`{name}` must be odd so that the kernel has a centre tap. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+Numbers are checked by `keras_pixelrnn.utils.arguments`; each check here
+names the argument and echoes the value.
+"""
 
 
 def divisible(name, value, color_channels):

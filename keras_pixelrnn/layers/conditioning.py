@@ -29,6 +29,8 @@ input-to-state convolutions, so the mechanism exists once, here and in
 import keras
 import tensorflow as tf
 
+from keras_pixelrnn.utils import arguments
+
 
 def split(inputs):
     """`x` or `[x, condition]` -> `(x, condition)`, condition None when absent."""
@@ -111,11 +113,7 @@ class OneHotLabels(keras.layers.Layer):
 
     def __init__(self, num_classes, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
-                f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}"
-            )
-        self.num_classes = num_classes
+        self.num_classes = arguments.integer("num_classes", num_classes, minimum=2)
 
     def call(self, labels):
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)

@@ -12,6 +12,7 @@ from keras_pixelrnn.layers.recurrence import (
 from keras_pixelrnn.layers.skew import (
     diagonal_bands, from_diagonals, mirror, shift_down, skew, to_diagonals, unskew,
 )
+from keras_pixelrnn.utils import arguments
 
 DIRECTIONS = ("left_to_right", "right_to_left")
 
@@ -102,8 +103,8 @@ class DiagonalBiLSTM(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = checks.positive_int("units", units)
-        self.color_channels = checks.positive_int("color_channels", color_channels)
+        self.units = arguments.integer("units", units)
+        self.color_channels = arguments.integer("color_channels", color_channels)
         checks.divisible("units", units, color_channels)
         self.mask_type = checks.mask_type(mask_type)
         checks.mask_sees_something(mask_type, (1, 1), color_channels)

@@ -7,6 +7,7 @@ from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masks import causal_mask
 from keras_pixelrnn.layers.recurrence import on_this_cpu
+from keras_pixelrnn.utils import arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -96,18 +97,11 @@ class MaskedConv2D(keras.layers.Conv2D):
                 "MaskedConv2D does not support grouped convolution. "
                 f"Received: groups={kwargs['groups']!r}"
             )
-        checks.positive_int("color_channels", color_channels)
-        checks.divisible("filters", checks.positive_int("filters", filters), color_channels)
-        sizes = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        try:
-            sizes = tuple(int(s) for s in sizes)
-        except (TypeError, ValueError):
-            sizes = ()
-        if len(sizes) != 2 or any(s < 1 or s % 2 == 0 for s in sizes):
-            raise ValueError(
-                "`kernel_size` must be an odd positive int or a tuple of 2 odd "
-                f"positive ints. Received: kernel_size={kernel_size!r}"
-            )
+        arguments.integer("color_channels", color_channels)
+        checks.divisible("filters", arguments.integer("filters", filters), color_channels)
+        sizes = arguments.integers(
+            "kernel_size", kernel_size, 2, odd=True, why="A masked kernel needs a centre tap."
+        )
         checks.mask_type(mask_type)
         checks.mask_sees_something(mask_type, sizes, color_channels)
         super().__init__(filters, sizes, padding=padding, **kwargs)

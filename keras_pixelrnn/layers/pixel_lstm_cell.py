@@ -3,7 +3,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_pixelrnn.layers import checks
 from keras_pixelrnn.layers.recurrence import compiled_by_xla
+from keras_pixelrnn.utils import arguments
 
 GATES = ("output", "forget", "input", "content")
 
@@ -140,20 +142,9 @@ class PixelLSTMCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer. Received: units={units!r}"
-            )
-        if not isinstance(color_channels, int) or color_channels < 1:
-            raise ValueError(
-                "`color_channels` must be a positive integer. "
-                f"Received: color_channels={color_channels!r}"
-            )
-        if units % color_channels:
-            raise ValueError(
-                f"`units` must be divisible by `color_channels`={color_channels} "
-                f"so that each colour gets a group. Received: units={units}"
-            )
+        units = arguments.integer("units", units)
+        color_channels = arguments.integer("color_channels", color_channels)
+        checks.divisible("units", units, color_channels)
         self.units = units
         self.color_channels = color_channels
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)

@@ -6,6 +6,7 @@ from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
 from keras_pixelrnn.layers.recurrence import default_chains, scan_chains, split_batch, time_major
 from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell
+from keras_pixelrnn.utils import arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -82,10 +83,10 @@ class RowLSTM(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = checks.positive_int("units", units)
-        self.color_channels = checks.positive_int("color_channels", color_channels)
+        self.units = arguments.integer("units", units)
+        self.color_channels = arguments.integer("color_channels", color_channels)
         checks.divisible("units", units, color_channels)
-        self.kernel_size = checks.odd_int("kernel_size", kernel_size)
+        self.kernel_size = arguments.integer("kernel_size", kernel_size, odd=True)
         self.mask_type = checks.mask_type(mask_type)
         checks.mask_sees_something(mask_type, (1, kernel_size), color_channels)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -2,6 +2,7 @@ import keras
 import tensorflow as tf
 
 from keras_pixelrnn.layers.pixel_lstm_cell import PixelLSTMCell
+from keras_pixelrnn.utils import arguments
 
 
 def _row_taps(h, kernel_size):
@@ -80,11 +81,7 @@ class RowLSTMCell(PixelLSTMCell):
     """
 
     def __init__(self, units, kernel_size=3, color_channels=1, **kwargs):
-        if not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(
-                "`kernel_size` must be an odd positive integer. "
-                f"Received: kernel_size={kernel_size!r}"
-            )
+        kernel_size = arguments.integer("kernel_size", kernel_size, odd=True)
         super().__init__(units, color_channels=color_channels, **kwargs)
         self.kernel_size = kernel_size
         self.taps = kernel_size

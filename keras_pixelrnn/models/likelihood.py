@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
 from keras_pixelrnn.utils.traced_functions import kept_function
 
@@ -67,8 +68,7 @@ def log_prob(model, images, batch_size=64, conditions=None):
     >>> nats = log_prob(model, images)                    # (N,) nats
     >>> bits = bits_per_dim(-nats, images.shape[1:])      # (N,) bits/dim
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
+    batch_size = arguments.integer("batch_size", batch_size)
     images = check_images(images, image_shape(model), model_levels(model))
     conditions = check_conditions(model, conditions, len(images))
     score = kept_function(model, "log_prob", lambda: _scorer(model))

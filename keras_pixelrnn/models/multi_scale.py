@@ -32,6 +32,7 @@ import tensorflow as tf
 from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.models import likelihood
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.image_checks import check_images
 from keras_pixelrnn.utils.traced_functions import kept_function
 
@@ -155,8 +156,7 @@ class MultiScalePixelRNN(keras.Model):
     """
 
     def __init__(self, image_shape, small, full, factor=2, levels=256, dtype=None, **kwargs):
-        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
-            raise ValueError(f"`factor` must be an integer >= 2. Received: factor={factor!r}")
+        arguments.integer("factor", factor, minimum=2)
         try:
             image_shape = tuple(int(d) for d in image_shape)
         except (TypeError, ValueError):
@@ -285,11 +285,7 @@ class MultiScalePixelRNN(keras.Model):
             uint8 images `(num_samples, H, W, C)` (and the small ones).
         """
         if noise is None:
-            if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
-                    or num_samples < 1:
-                raise ValueError(
-                    f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}"
-                )
+            arguments.integer("num_samples", num_samples)
             noise = np.random.default_rng(seed).random((num_samples,) + self.image_shape,
                                                        np.float32)
         noise = np.asarray(noise, np.float32)

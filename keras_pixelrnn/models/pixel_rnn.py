@@ -39,6 +39,7 @@ from keras_pixelrnn.layers.row_lstm import RowLSTM
 from keras_pixelrnn.models import likelihood
 from keras_pixelrnn.models import presets as _presets
 from keras_pixelrnn.models.presets import DESCRIPTIONS, PRESETS, preset_config
+from keras_pixelrnn.utils import arguments
 
 ARCHITECTURES = ("pixel_cnn", "row_lstm", "diagonal_bilstm")
 
@@ -57,22 +58,17 @@ def _check_arguments(architecture, image_shape, num_layers, hidden_units, levels
             f"`architecture` must be one of {ARCHITECTURES}. "
             f"Received: architecture={architecture!r}"
         )
-    try:
-        image_shape = tuple(None if d is None else int(d) for d in image_shape)
-    except (TypeError, ValueError):
-        image_shape = None
-    if image_shape is None or len(image_shape) != 3 or image_shape[-1] not in (1, 3):
+    image_shape = arguments.shape("image_shape", image_shape, 3, allow_unknown=True)
+    if image_shape[-1] not in (1, 3):
         raise ValueError(
             "`image_shape` must be (height, width, colors) with 1 or 3 colors. "
             f"Received: image_shape={image_shape}"
         )
-    for arg, value in (("num_layers", num_layers), ("hidden_units", hidden_units)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{arg}` must be a positive integer. Received: {arg}={value!r}")
-    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
-        raise ValueError(f"`levels` must be an integer >= 2. Received: levels={levels!r}")
+    arguments.integer("num_layers", num_layers)
+    arguments.integer("hidden_units", hidden_units)
+    arguments.integer("levels", levels, minimum=2, maximum=256, why="Images are uint8.")
     colors = image_shape[-1]
-    output_units = output_units or 2 * hidden_units
+    output_units = arguments.integer("output_units", output_units, allow_none=True) or 2 * hidden_units
     for arg, value in (("hidden_units", hidden_units), ("output_units", output_units)):
         if value % colors:
             raise ValueError(
@@ -84,14 +80,8 @@ def _check_arguments(architecture, image_shape, num_layers, hidden_units, levels
 
 def _check_condition_arguments(image_shape, hidden_units, num_classes, small_image_shape,
                                condition_units):
-    if num_classes is not None and (
-        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2
-    ):
-        raise ValueError(
-            f"`num_classes` must be an integer >= 2 or None. Received: num_classes={num_classes!r}"
-        )
-    if condition_units is not None:
-        _check_condition_units(condition_units)
+    arguments.integer("num_classes", num_classes, minimum=2, allow_none=True)
+    arguments.integer("condition_units", condition_units, allow_none=True)
     if small_image_shape is None:
         if num_classes is None or condition_units is None:
             return None, None  # no map: an unconditional model, or one-hot labels
@@ -106,14 +96,10 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
             "A model conditions on either class labels or a small image, not both. "
             f"Received: num_classes={num_classes!r}, small_image_shape={small_image_shape!r}"
         )
-    try:
-        small = tuple(int(d) for d in small_image_shape)
-    except (TypeError, ValueError):
-        small = None
+    small = arguments.shape("small_image_shape", small_image_shape, 3)
     height, width, colors = image_shape
     if (
-        small is None
-        or len(small) != 3
+        len(small) != 3
         or small[-1] != colors
         or height is None
         or width is None
@@ -127,14 +113,6 @@ def _check_condition_arguments(image_shape, hidden_units, num_classes, small_ima
             f"Received: small_image_shape={small_image_shape!r}"
         )
     return small, 2 * hidden_units if condition_units is None else condition_units
-
-
-def _check_condition_units(condition_units):
-    if isinstance(condition_units, bool) or not isinstance(condition_units, int) or condition_units < 1:
-        raise ValueError(
-            "`condition_units` must be a positive integer. "
-            f"Received: condition_units={condition_units!r}"
-        )
 
 
 def _upsampling_network(small, image_shape, levels, units, policy):
@@ -295,8 +273,7 @@ class PixelRNN(keras.Model):
         small_image_shape, condition_units = _check_condition_arguments(
             image_shape, hidden_units, num_classes, small_image_shape, condition_units
         )
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+        arguments.number("dropout", dropout, minimum=0, below=1)
         colors, h = image_shape[-1], hidden_units
         policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
 

@@ -24,6 +24,7 @@ import shutil
 import numpy as np
 
 from keras_pixelrnn.serving.signatures import serving_functions
+from keras_pixelrnn.utils import arguments
 
 
 def next_version(base):
@@ -56,8 +57,7 @@ def write_saved_model(model, base, version=None, overwrite=False, sample_executo
 
     if version is None:
         version = next_version(base)
-    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
-        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+    version = arguments.integer("version", version)
     final = os.path.join(base, str(int(version)))
     if os.path.exists(final) and not overwrite:
         raise FileExistsError(

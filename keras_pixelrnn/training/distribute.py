@@ -23,6 +23,8 @@ import json
 import os
 import re
 
+from keras_pixelrnn.utils import arguments
+
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 _ADDRESS = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 
@@ -136,8 +138,7 @@ def check_devices(strategy, devices):
 
     if strategy not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {STRATEGIES}. Received: --strategy {strategy}")
-    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
-        raise ValueError(f"--devices must be a positive integer. Received: --devices {devices}")
+    arguments.integer("devices", devices)
     if strategy == "one-device" and devices != 1:
         raise ValueError(f"--strategy one-device trains on one device. Received: --devices {devices}")
     if strategy == "multi-worker" and devices > 1 and not tf.config.list_physical_devices("GPU"):

@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+from keras_pixelrnn.utils import arguments
+
 
 def free_ports(count, host="127.0.0.1"):
     """`count` distinct ports that nothing listens on now."""
@@ -67,8 +69,8 @@ class Job:
     """
 
     def __init__(self, command, workers=2, restarts=3, env=None, out=None, program=None):
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"--workers must be a positive integer. Received: --workers {workers}")
+        arguments.integer("workers", workers)
+        arguments.integer("restarts", restarts, minimum=0)
         if not command:
             raise ValueError("launch needs a command to run, e.g. `-- train --strategy multi-worker ...`")
         self.command, self.restarts_left = list(command), restarts

@@ -23,6 +23,7 @@ import os
 import keras
 import numpy as np
 
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 DECAYS = ("cosine", "constant")
@@ -42,9 +43,9 @@ def learning_rate_schedule(learning_rate, total_steps, warmup_steps=0, decay="co
     """
     if decay not in DECAYS:
         raise ValueError(f"`decay` must be one of {DECAYS}. Received: decay={decay!r}")
-    for name, value in (("total_steps", total_steps), ("warmup_steps", warmup_steps)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    arguments.number("learning_rate", learning_rate, above=0)
+    arguments.integer("total_steps", total_steps, minimum=0)
+    arguments.integer("warmup_steps", warmup_steps, minimum=0)
     if decay == "constant" and not warmup_steps:
         return learning_rate
     return keras.optimizers.schedules.CosineDecay(
@@ -74,8 +75,8 @@ def make_optimizer(learning_rate=2e-3, total_steps=1000, warmup_steps=0, decay="
     """
     if ema is None:
         ema = ema_momentum(total_steps)
-    if isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 <= ema < 1:
-        raise ValueError(f"`ema` must be a number in [0, 1), or None. Received: ema={ema!r}")
+    arguments.number("ema", ema, minimum=0, below=1)
+    arguments.number("clipnorm", clipnorm, above=0, allow_none=True)
     schedule = learning_rate_schedule(learning_rate, total_steps, warmup_steps, decay)
     kwargs = dict(use_ema=True, ema_momentum=ema) if ema else {}
     return keras.optimizers.Adam(schedule, global_clipnorm=clipnorm, **kwargs)
