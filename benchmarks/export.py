@@ -16,7 +16,7 @@ other processes hits every contender alike, and prints medians:
   (which reuses the sampler kept with the model after its first call).
   The SavedModel is written with the portable defaults (one batch chain,
   TensorFlow's default executor for `sample`) and, for `sample`, also with
-  `--single-threaded-sampler --batch-chains 2` ("TF-CPU"), the choice for
+  `--single-threaded-sampler --implementation auto` ("TF-CPU"), the choice for
   a CPU-only server.
 
 ONNX Runtime runs three ways: default SessionOptions ("ORT"), thread
@@ -95,7 +95,7 @@ def main(argv=None):
         exported = time.perf_counter() - start
         saved_cpu = tf.saved_model.load(export.write_saved_model(
             model, os.path.join(tmp, f"{name}-cpu"), sample_executor="SINGLE_THREADED_EXECUTOR",
-            batch_chains=2,
+            implementation="auto",
         ))
         ort_default, ort_tuned, ort_single, converted = {}, {}, {}, {}
         for signature in ("log_prob", "sample"):

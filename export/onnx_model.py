@@ -1,7 +1,7 @@
 """Converts one signature of a PixelRNN .keras model to ONNX, checked before it is written.
 
     python export/onnx_model.py --model model.keras --out model.onnx --signature log_prob|logits|sample
-        [--opset N] [--batch-chains N]
+        [--opset N] [--implementation portable|auto]
 
 The same as `keras-pixelrnn export onnx ...` (keras_pixelrnn/cli/export.py), with the installed
 keras_pixelrnn. Fails (exit 2) on any op tf2onnx cannot convert, an invalid model, or ONNX Runtime

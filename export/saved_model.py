@@ -1,7 +1,7 @@
 """Writes a PixelRNN .keras model as a TF Serving SavedModel: BASE/NAME/<version>/.
 
     python export/saved_model.py --model model.keras --out serving/pixelrnn [--version N] [--overwrite]
-        [--batch-chains N] [--single-threaded-sampler]
+        [--implementation portable|auto] [--single-threaded-sampler]
 
 The same as `keras-pixelrnn export saved-model ...` (keras_pixelrnn/cli/export.py), with the
 installed keras_pixelrnn. Signatures: log_prob (= serving_default), logits, sample.

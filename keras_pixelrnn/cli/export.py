@@ -1,9 +1,9 @@
 """`keras-pixelrnn export saved-model` and `keras-pixelrnn export onnx`.
 
     keras-pixelrnn export saved-model --model M.keras --out BASE/NAME [--version N] [--overwrite]
-        [--batch-chains N] [--single-threaded-sampler]
+        [--implementation portable|auto] [--single-threaded-sampler]
     keras-pixelrnn export onnx --model M.keras --out F.onnx --signature log_prob|logits|sample
-        [--opset N] [--batch-chains N]
+        [--opset N] [--implementation portable|auto]
 
 `--preset NAME` instead of `--model` exports a preset's pretrained weights
 shipped in the package.
@@ -13,10 +13,11 @@ existing version, a bad number, a conversion that fails its checks) prints
 `error: ...` and exits with 2.
 
 The graphs are device-neutral unless asked otherwise (see
-`keras_pixelrnn.serving.signatures`): one batch chain in the recurrent layers
+`keras_pixelrnn.serving.signatures`): the layers' portable way to compute
 and TensorFlow's default executor for `sample`, which suit any server.
-`--batch-chains 2` and `--single-threaded-sampler` are faster on a server
-with only a CPU (2 or more cores) and are stored in the exported graph.
+`--implementation auto` (the choices that suit the exporting machine, such
+as batch chains on a CPU with 2 or more cores) and `--single-threaded-sampler`
+are faster on a server with only a CPU and are stored in the exported graph.
 
 A conditional model (class labels, or a small image) exports signatures
 that take its condition inputs after the images or noise (`labels` int32
@@ -41,18 +42,17 @@ def _fail(message):
 
 
 def _bad_count(args):
-    for option, value in (("--version", getattr(args, "version", None)),
-                          ("--batch-chains", args.batch_chains)):
-        if value is not None and value < 1:
-            return f"{option} must be a positive integer, got {value}"
+    version = getattr(args, "version", None)
+    if version is not None and version < 1:
+        return f"--version must be a positive integer, got {version}"
     return None
 
 
-def _add_batch_chains(parser):
+def _add_implementation(parser):
     parser.add_argument(
-        "--batch-chains", type=int, default=1, metavar="N",
-        help="batch chains of the recurrent layers in the graph (default 1, portable; "
-        "2 is faster on a CPU-only server with 2 or more cores)",
+        "--implementation", choices=("portable", "auto"), default="portable",
+        help="how the layers compute in the graph: portable (default, any device) or auto "
+        "(the choices that suit this machine, e.g. batch chains on a CPU with 2+ cores)",
     )
 
 
@@ -80,7 +80,7 @@ def register(commands):
         help="store TensorFlow's SINGLE_THREADED_EXECUTOR in the sample signature: "
         "fastest on a CPU-only server (default: TensorFlow's default executor, portable)",
     )
-    _add_batch_chains(s)
+    _add_implementation(s)
     s.set_defaults(run=saved_model)
 
     o = targets.add_parser(
@@ -92,7 +92,7 @@ def register(commands):
     o.add_argument("--out", required=True, help="the .onnx file to write")
     o.add_argument("--signature", default="log_prob", choices=SIGNATURES)
     o.add_argument("--opset", type=int, default=OPSET)
-    _add_batch_chains(o)
+    _add_implementation(o)
     o.set_defaults(run=onnx)
 
 
@@ -114,7 +114,7 @@ def saved_model(args):
         model = model_from(args, load=load_pixelrnn)
         path = write_saved_model(
             model, args.out, args.version, args.overwrite, sample_executor=executor,
-            batch_chains=args.batch_chains,
+            implementation=args.implementation,
         )
     except (OSError, ValueError) as error:
         return _fail(error)
@@ -139,7 +139,7 @@ def onnx(args):
         return _fail(problem)
     try:
         model = model_from(args, load=load_pixelrnn)
-        worst = write_onnx(model, args.out, args.signature, args.opset, args.batch_chains)
+        worst = write_onnx(model, args.out, args.signature, args.opset, args.implementation)
     except (OSError, ValueError, ConversionError) as error:
         return _fail(error)
     detail = "identical samples" if args.signature == "sample" else f"max |diff| {worst:.2g}"

@@ -2,19 +2,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.layers import checks, conditioning
+from keras_pixelrnn.layers import checks, conditioning, execution
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.diagonal_lstm_cell import DiagonalLSTMCell
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.recurrence import (
-    compiled_by_xla, default_chains, scan, scan_bands, time_major,
-)
+from keras_pixelrnn.layers.pixel_lstm_cell import GATES
+from keras_pixelrnn.layers.recurrence import scan, scan_bands, time_major
 from keras_pixelrnn.layers.skew import (
     diagonal_bands, from_diagonals, mirror, shift_down, skew, to_diagonals, unskew,
 )
 from keras_pixelrnn.utils import arguments
 
 DIRECTIONS = ("left_to_right", "right_to_left")
+
+
+def _static_size(inputs):
+    """Whether the height and width of `inputs` are known when traced."""
+    return None not in inputs.shape.as_list()[1:3]
 
 
 def _mirrored(condition):
@@ -63,6 +67,18 @@ class DiagonalBiLSTM(keras.layers.Layer):
         recurrent_initializer: initializer of the state-to-state kernels.
         bias_initializer: initializer of the gate biases.
         unit_forget_bias: add 1 to the forget-gate bias at initialisation.
+        implementation: how training computes (the numbers are the same;
+            see `execution`). `"bands"`: each step computes only the pixels
+            of its diagonal, the two directions as two chains of ops that
+            two CPU threads run side by side. `"paired_bands"`: the same
+            with both directions in one set of ops, faster on one thread.
+            `"skewed"`: every step a whole column of the skewed map, steps
+            of one size, which XLA compiles (a GPU). `"auto"` (default):
+            `"skewed"` on a GPU, `"bands"` on a CPU with two threads or more,
+            `"paired_bands"` on one thread; `"skewed"` wherever the height
+            and width are unknown when the graph is traced, since the bands
+            need them. `"portable"`: `"skewed"`. Inference (and so every
+            export) always runs the skewed map.
 
     Call arguments:
         inputs: `(batch, height, width, channels)`; height and width may be
@@ -71,8 +87,8 @@ class DiagonalBiLSTM(keras.layers.Layer):
             whose learned 1x1 projection is added to each direction's
             input-to-state pre-activations (see `conditioning`; the
             right-to-left direction reads the mirrored map).
-        training: `True` (as in `model.fit`) runs the loop that trains
-            fastest; the result is the same. Otherwise the loop that
+        training: `True` (as in `model.fit`) runs the training loop of
+            `implementation`; the result is the same. Otherwise the loop that
             exports to ONNX (see `recurrence`).
 
     Input shape:
@@ -91,6 +107,12 @@ class DiagonalBiLSTM(keras.layers.Layer):
     TensorShape([2, 6, 5, 8])
     """
 
+    IMPLEMENTATIONS = execution.Implementations(
+        choices=("bands", "paired_bands", "skewed"),
+        auto={"gpu": "skewed", "parallel_cpu": "bands", "serial_cpu": "paired_bands"},
+        portable="skewed",
+    )
+
     def __init__(
         self,
         units,
@@ -100,9 +122,11 @@ class DiagonalBiLSTM(keras.layers.Layer):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         unit_forget_bias=True,
+        implementation="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.implementation = self.IMPLEMENTATIONS.check(implementation)
         self.units = arguments.integer("units", units)
         self.color_channels = arguments.integer("color_channels", color_channels)
         checks.divisible("units", units, color_channels)
@@ -146,9 +170,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         inputs, condition = conditioning.split(inputs)
-        shape = tf.shape(inputs)
-        batch, height, width = shape[0], shape[1], shape[2]
-        # Both directions advance together, one skewed column per step.
+        # Both directions advance together, their channels side by side.
         z = tf.concat(
             [
                 self.input_to_state["left_to_right"](self._with(inputs, condition)),
@@ -158,54 +180,64 @@ class DiagonalBiLSTM(keras.layers.Layer):
             ],
             axis=-1,
         )
-        if training and None not in inputs.shape.as_list()[1:3] and not compiled_by_xla():
-            return self._train_on_bands(z, batch)
+        implementation = self.IMPLEMENTATIONS.resolve(
+            self.implementation, runnable=lambda way: way == "skewed" or _static_size(inputs)
+        )
+        if training and implementation != "skewed":
+            h = self._bands(z, paired=implementation == "paired_bands")
+        else:
+            h = self._skewed(z, reverse=bool(training), xla=implementation == "skewed")
+        h_l, h_r = tf.split(h, 2, axis=-1)
+        # The right-to-left direction has seen its own row right of each
+        # pixel: moved one row down, row i reads only rows < i of it.
+        return h_l + shift_down(mirror(h_r))
+
+    def _skewed(self, z, reverse, xla):
+        """Both directions over the skewed map, one column per step:
+        `(B, H, W, 2 * units)`. `reverse`: the training loop, which pops the
+        columns off a list, the last on top (see `recurrence`); the transpose
+        that makes them time-major reverses them."""
+        shape = tf.shape(z)
+        batch, height, width = shape[0], shape[1], shape[2]
         # Positions outside the image must keep zero states (the paper's zero
         # padding at the ends of each row). Their pre-activations are set, by
-        # the skew itself, to a huge negative value on the output, forget and
-        # input gates: those gates are then exactly 0, so c = 0 * c + 0 * g
-        # and h = 0 * tanh(c) are exactly 0, and no gradient passes through
-        # them, with no masking inside the loop.
-        # Training pops the columns off a list, the last column on top (see
-        # `recurrence`): the transpose that makes them time-major reverses them.
-        reverse = bool(training)
+        # the skew itself, to a huge negative value on the sigmoid gates,
+        # which are then exactly 0, so c = 0 * c + 0 * g and h = 0 * tanh(c)
+        # are exactly 0, and no gradient passes through them, with no masking
+        # inside the loop.
         columns = time_major(skew(z, fill=self._outside_fill(z.dtype)), reverse=reverse, axis=2)
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
+        gradient = "concat" if xla else "stitch"
 
         def step(t, z_columns, states):
             h_l, c_l, h_r, c_r = states
-            h_l, (_, c_l) = left.call(z_columns[0], (h_l, c_l))
-            h_r, (_, c_r) = right.call(z_columns[1], (h_r, c_r))
+            h_l, (_, c_l) = left.call(z_columns[0], (h_l, c_l), gradient)
+            h_r, (_, c_r) = right.call(z_columns[1], (h_r, c_r), gradient)
             return (h_l, h_r), (h_l, c_l, h_r, c_r)
 
         # The directions are split and joined once for the whole map, not at
-        # every step. They are two independent chains that run side by side
-        # (see `recurrence`); splitting the batch as well measured no faster
-        # on two cores.
+        # every step: two independent chains that run side by side.
         zeros = left.get_initial_state(batch_size=batch, positions=height)
         h = scan(
             step, tuple(tf.split(columns, 2, axis=-1)), zeros + zeros, num_outputs=2,
             reversed_input=reverse,
         )
-        h = unskew(tf.transpose(tf.concat(h, axis=-1), [1, 2, 0, 3]), width)
-        h_l, h_r = tf.split(h, 2, axis=-1)
-        return h_l + shift_down(mirror(h_r))
+        return unskew(tf.transpose(tf.concat(h, axis=-1), [1, 2, 0, 3]), width)
 
-    def _train_on_bands(self, z, batch):
-        """`call` for training, on the pixels only: each step computes the
-        band of rows of its diagonal (`skew.diagonal_bands`), not the whole
-        skewed column, which at 28 x 28 is half the work (784 of 1,540
-        positions per direction). The sizes change from step to step, which
-        XLA and tf2onnx cannot compile: those run the skewed map (`call`)."""
-        height, width = z.shape[1], z.shape[2]
+    def _bands(self, z, paired):
+        """Both directions for training, on the pixels only: each step
+        computes the band of rows of its diagonal (`skew.diagonal_bands`),
+        not the whole skewed column, which at 28 x 28 is half the work (784
+        of 1,540 positions per direction). `paired`: one set of ops for both
+        directions, side by side in the channels as `z` holds them (see
+        `DiagonalLSTMCell`); else the two directions as two chains."""
+        height, width, batch = z.shape[1], z.shape[2], tf.shape(z)[0]
         _, lengths, starts = diagonal_bands(height, width)
         shifts = tf.constant(np.diff(starts, prepend=0).astype("int32"))
         # Position-major, the steps last-first (they are popped; see `recurrence`).
         sequence = to_diagonals(z, last_first=True)
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
-        if default_chains() == 1:
-            # One set of ops for both directions, side by side in the
-            # channels as `z` holds them (see `DiagonalLSTMCell`).
+        if paired:
             weights = DiagonalLSTMCell.paired_weights(left, right)
 
             def step(t, z_band, states):
@@ -214,7 +246,6 @@ class DiagonalBiLSTM(keras.layers.Layer):
             zeros = tf.zeros((0, batch, 2 * self.units), z.dtype)  # no row before step 0
             h = scan_bands(step, sequence, lengths, (zeros, zeros))
         else:
-            # The two directions as two chains that run side by side.
             weights = left.band_weights(), right.band_weights()
 
             def step(t, z_bands, states):
@@ -226,8 +257,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
             zeros = tf.zeros((0, batch, self.units), z.dtype)
             sequences = tuple(tf.split(sequence, 2, axis=-1))
             h = tf.concat(scan_bands(step, sequences, lengths, (zeros,) * 4, num_outputs=2), -1)
-        h_l, h_r = tf.split(from_diagonals(h, height, width), 2, axis=-1)
-        return h_l + shift_down(mirror(h_r))
+        return from_diagonals(h, height, width)
 
     # The one-pixel step (see `keras_pixelrnn.layers.cached_step`). The
     # left-to-right state at (i, j) reads the states at (i, j - 1) and
@@ -264,7 +294,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         inputs, condition = conditioning.split(inputs)
         h_above, right_above = tf.split(tf.gather(cache["above"], column), 2, axis=-1)
         h_left, c_left = tf.split(tf.gather(cache["hc"], column), 2, axis=-1)
-        h, c = left.update(z + left.state_to_state([h_above, h_left]), c_left)
+        h, c = left.step(z, h_above, h_left, c_left)
         cache = dict(
             cache,
             input_to_state=conv,
@@ -296,7 +326,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
         def step(t, z_and_above, states):
             z, above = z_and_above[..., : 4 * units], z_and_above[..., 4 * units :]
             h_left, c_left = states
-            h, c = right.update(z + right.state_to_state([above, h_left]), c_left)
+            h, c = right.step(z, above, h_left, c_left)
             return h, (h, c)
 
         zeros = tf.zeros_like(right_above[:, 0])
@@ -312,8 +342,9 @@ class DiagonalBiLSTM(keras.layers.Layer):
     def _outside_fill(self, dtype):
         """Pre-activations `(8 * units,)` of a position outside the image."""
         groups = self.color_channels
-        gates = np.zeros((2, groups, 4, self.units // groups))  # [direction][group][o, f, i, g]
-        gates[:, :, :3] = 0.5 * tf.as_dtype(dtype).min
+        gates = np.zeros((2, groups, len(GATES), self.units // groups))  # [direction][group][gate]
+        sigmoids = [GATES.index(gate) for gate in ("output", "forget", "input")]
+        gates[:, :, sigmoids] = 0.5 * tf.as_dtype(dtype).min
         return tf.constant(gates.reshape(-1), dtype)
 
     def compute_output_shape(self, input_shape):
@@ -333,6 +364,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
                 ),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "unit_forget_bias": self.unit_forget_bias,
+                "implementation": self.implementation,
             }
         )
         return config

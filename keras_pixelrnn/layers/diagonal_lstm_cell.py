@@ -45,9 +45,23 @@ class DiagonalLSTMCell(PixelLSTMCell):
     TensorShape([2, 4, 8])
     """
 
-    taps = 2
+    # The neighbours a position reads, in the order of the recurrent
+    # kernel's taps. Every layout (the skewed map, the bands of training, a
+    # single pixel when sampling) gives them in this order.
+    TAPS = ("above", "left")
+    taps = len(TAPS)
+
+    def step(self, z, above, left, c_left, gate_gradient="stitch"):
+        """The step of positions whose neighbour states are given (in any
+        layout): `z` the input-to-state pre-activations `(..., 4 * units)`,
+        `above` and `left` the hidden states `(..., units)` of the pixels
+        above and to the left, `c_left` the cell state to the left.
+        Returns `(h, c)`."""
+        return self.update(z + self.state_to_state([above, left]), c_left, gate_gradient)
 
     def neighbours(self, h_tm1):
+        """In the skewed map: the previous column holds the left neighbour at
+        the same row and the upper one a row higher (a zero row on top)."""
         height = h_tm1.shape[1] or tf.shape(h_tm1)[1]  # static where known: no ops per step
         padded = tf.pad(h_tm1, [[0, 0], [1, 0], [0, 0]])
         above = tf.slice(padded, [0, 0, 0], [-1, height, -1])

@@ -6,8 +6,29 @@ from keras import ops
 from keras_pixelrnn.layers import checks, conditioning
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masks import causal_mask
-from keras_pixelrnn.layers.recurrence import on_this_cpu
 from keras_pixelrnn.utils import arguments
+
+
+def _kept_taps(mask):
+    """The part of the kernel that `mask` keeps, and the input padding that
+    keeps every output on its pixel: `(taps, (top, bottom, left, right))`.
+
+    The taps a causal mask keeps span rows 0 .. kh//2 and, for a 1 x k
+    kernel, columns 0 .. k//2: the rest is zero by construction, and a
+    convolution with the kept taps only does 4/7 of the work of a 7 x 7
+    kernel, 2/3 of a 1 x 3 one. Where cutting would need a negative padding
+    (mask A on a k x 1 kernel with one colour, whose centre row is empty),
+    the whole kernel is kept, with 'same' padding.
+    """
+    kh, kw = mask.shape[:2]
+    rows = np.flatnonzero(mask.any(axis=(1, 2, 3)))
+    cols = np.flatnonzero(mask.any(axis=(0, 2, 3)))
+    (r0, r1), (c0, c1) = rows[[0, -1]], cols[[0, -1]]
+    pads = (kh // 2 - r0, r1 - kh // 2, kw // 2 - c0, c1 - kw // 2)
+    if min(pads) < 0:
+        (r0, r1), (c0, c1) = (0, kh - 1), (0, kw - 1)
+        pads = (kh // 2, kh // 2, kw // 2, kw // 2)
+    return (slice(r0, r1 + 1), slice(c0, c1 + 1)), tuple(int(p) for p in pads)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -131,32 +152,21 @@ class MaskedConv2D(keras.layers.Conv2D):
             self.mask_type,
             self.color_channels,
         )
-        # The taps the mask keeps span rows 0 .. kh//2 and, for a 1 x k kernel,
-        # columns 0 .. k//2: the rest is zero by construction. The convolution
-        # skips those taps, padding the input so that every output stays on
-        # its pixel: a 7 x 7 kernel does 4/7 of the work, a 1 x 3 one 2/3.
-        rows = np.flatnonzero(self._mask.any(axis=(1, 2, 3)))
-        cols = np.flatnonzero(self._mask.any(axis=(0, 2, 3)))
-        (kh, kw), (r0, r1), (c0, c1) = self.kernel_size, rows[[0, -1]], cols[[0, -1]]
-        pads = (kh // 2 - r0, r1 - kh // 2, kw // 2 - c0, c1 - kw // 2)
-        smaller = (r1 - r0 + 1, c1 - c0 + 1) != (kh, kw)
-        self._taps = (slice(r0, r1 + 1), slice(c0, c1 + 1))
-        self._pads = pads if smaller and min(pads) >= 0 else None
+        self._taps, self._pads = _kept_taps(self._mask)
         super().build(input_shape)
         self.input_spec = None
 
     def call(self, inputs):
+        # `Conv2D.call`: `convolution_op`, then the bias and the activation.
+        # A condition travels with the image into `convolution_op`, which
+        # adds its projection, so that it comes before the activation.
+        # (A layer built with a condition may be called on the image alone:
+        # a Row LSTM adds the projection itself, row by row.)
         x, condition = conditioning.split(inputs)
         if condition is None:
             return super().call(x)
         self.check_condition(condition)
-        outputs = self.convolution_op(x, self.kernel)
-        if self.use_bias:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
-        outputs += self.condition_bias(condition)
-        if self.activation is not None:
-            return self.activation(outputs)
-        return outputs
+        return super().call((x, condition))
 
     def condition_bias(self, condition):
         """The projection of `condition` added to the outputs: `(batch, 1, 1,
@@ -195,27 +205,31 @@ class MaskedConv2D(keras.layers.Conv2D):
         return self._mask
 
     def convolution_op(self, inputs, kernel):
-        kernel = self._masked(kernel)
-        if self.kernel_size == (1, 1) and on_this_cpu():
-            # A 1 x 1 convolution is a matrix product over the channels: on a
-            # CPU one MatMul runs it 1.1-1.2x faster, forward and backward,
-            # than a Conv2D (the Diagonal BiLSTM's input-to-state and the
-            # output stack are 1 x 1). Exports keep the Conv2D, which tf2onnx
-            # turns into a MatMul without these reshapes (`serving`).
-            flat = tf.matmul(tf.reshape(inputs, (-1, kernel.shape[2])), kernel[0, 0])
-            shape = tf.concat([tf.shape(inputs)[:-1], [self.filters]], axis=0)
+        """The masked convolution of `inputs` (or of `(inputs, condition)`,
+        plus the condition's projection), without the bias.
+
+        It convolves with the taps that the mask keeps only (`_kept_taps`).
+        A 1 x 1 kernel is a matrix product over the channels: one MatMul,
+        which is also what an ONNX graph wants.
+        """
+        x, condition = conditioning.split(inputs)
+        kernel = self._masked(kernel)[self._taps]
+        if self.kernel_size == (1, 1):
+            flat = tf.matmul(tf.reshape(x, (-1, kernel.shape[2])), kernel[0, 0])
+            shape = tf.concat([tf.shape(x)[:-1], [self.filters]], axis=0)
             outputs = tf.reshape(flat, shape)
-            outputs.set_shape(inputs.shape[:-1].concatenate([self.filters]))
-            return outputs
-        if self._pads is None:
-            return super().convolution_op(inputs, kernel)
-        top, bottom, left, right = self._pads
-        # A zero given as a tensor makes this a PadV2: tf2onnx's rewriter that
-        # folds a Pad into the following Conv2D fails on ours ("exception 'args'").
-        zero = tf.zeros((), inputs.dtype)
-        paddings = [[0, 0], [top, bottom], [left, right], [0, 0]]
-        inputs = tf.pad(inputs, paddings, constant_values=zero)
-        return ops.conv(inputs, kernel[self._taps], strides=1, padding="valid")
+            outputs.set_shape(x.shape[:-1].concatenate([self.filters]))
+        else:
+            top, bottom, left, right = self._pads
+            # A zero given as a tensor makes this a PadV2: tf2onnx's rewriter
+            # that folds a Pad into the following Conv2D fails on ours
+            # ("exception 'args'").
+            zero = tf.zeros((), x.dtype)
+            padded = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=zero)
+            outputs = ops.conv(padded, kernel, strides=1, padding="valid")
+        if condition is not None:
+            outputs += self.condition_bias(condition)
+        return outputs
 
     def _masked(self, kernel):
         return kernel * ops.cast(self._mask, kernel.dtype)

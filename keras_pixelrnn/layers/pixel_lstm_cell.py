@@ -4,10 +4,13 @@ import tensorflow as tf
 from keras import ops
 
 from keras_pixelrnn.layers import checks
-from keras_pixelrnn.layers.recurrence import compiled_by_xla
 from keras_pixelrnn.utils import arguments
 
+# The gates in the order of their channels within each colour group: the
+# layout of the pre-activations, of the bias and of the recurrent kernel's
+# output channels. The first three are sigmoids, the content gate a tanh.
 GATES = ("output", "forget", "input", "content")
+GATE_GRADIENTS = ("stitch", "concat")
 
 
 def _leading_shape(x):
@@ -30,23 +33,29 @@ def _leading_shape(x):
     return lead
 
 
-@tf.custom_gradient
-def _split_gates(z):
-    """`(..., 4 * n)` -> its four gates, each `(..., n)` (a `tf.split`).
+def _split_gates(z, gradient):
+    """`(..., 4 * n)` -> its four gates, each `(..., n)` (a `tf.split`), in
+    the order of `GATES`.
 
-    The gradient puts the four gate gradients back together with one
-    `DynamicStitch`. The gradient TensorFlow would use, a concat, splits its
-    copy across the CPU threads; inside a loop whose other ops hold those
+    `gradient="concat"` is TensorFlow's own gradient of a split. It splits
+    its copy across the CPU threads; inside a loop whose other ops hold those
     threads it then waits for them, and was the costliest op of a Row LSTM
-    training step. The stitch copies on the thread that runs it. Under XLA,
-    which lowers a stitch to one update per row, the gradient is the concat.
+    training step. `gradient="stitch"` puts the four gate gradients back
+    together with one `DynamicStitch` instead, which copies on the thread
+    that runs it. XLA lowers a stitch to one update per row, so the layers'
+    XLA forms take the concat (see `execution`).
     """
+    if gradient == "concat":
+        return tf.split(z, 4, axis=-1)
+    return _split_gates_stitched(z)
+
+
+@tf.custom_gradient
+def _split_gates_stitched(z):
     gates = tf.split(z, 4, axis=-1)
 
     def grad(*d_gates):
         d_gates = [tf.zeros_like(g) if d is None else d for d, g in zip(d_gates, gates)]
-        if compiled_by_xla():  # XLA makes a concat cheap, and a stitch very slow
-            return tf.concat(d_gates, axis=-1)
         n = z.shape[-1] // 4
         rows = z.shape[:-1].num_elements()
         if rows is None:  # else the indices are constants: no ops per step
@@ -71,15 +80,16 @@ def state_to_state(neighbours, kernel):
     return tf.reshape(out, _leading_shape(stacked) + [kernel.shape[1]])
 
 
-def lstm_update(z, c_tm1, bias, groups=1):
+def lstm_update(z, c_tm1, bias, groups=1, gate_gradient="stitch"):
     """The LSTM gates of `PixelLSTMCell.update`, for `groups` contiguous
-    groups of channels laid out `[group][gate (o, f, i, g)][unit]`: the
-    colour groups of one cell, or those of several cells side by side (the
-    two directions of a `DiagonalBiLSTM` step).
+    groups of channels laid out `[group][gate (GATES)][unit]`: the colour
+    groups of one cell, or those of several cells side by side (the two
+    directions of a `DiagonalBiLSTM` step).
 
     `z`: pre-activations without bias `(..., 4 * units)`; `c_tm1`: previous
     cell state `(..., units)`, laid out `[group][unit]`; `bias`
-    `(4 * units,)`. Returns `(h, c)`.
+    `(4 * units,)`; `gate_gradient`: the form of the gates' gradient
+    (`_split_gates`). Returns `(h, c)`.
     """
     units = z.shape[-1] // 4
     # bias_add, not `+`: inside a training loop the gradient of a broadcast
@@ -93,12 +103,13 @@ def lstm_update(z, c_tm1, bias, groups=1):
     lead = _leading_shape(z)
     shape = lead + [units]
     if groups == 1:
-        z_o, z_f, z_i, z_g = _split_gates(z)
+        gates = _split_gates(z, gate_gradient)
     else:
-        grouped = _split_gates(tf.reshape(z, lead + [groups, 4 * units // groups]))
-        z_o, z_f, z_i, z_g = (tf.reshape(gate, shape) for gate in grouped)
-    c = tf.sigmoid(z_f) * c_tm1 + tf.sigmoid(z_i) * tf.tanh(z_g)
-    h = tf.sigmoid(z_o) * tf.tanh(c)
+        grouped = _split_gates(tf.reshape(z, lead + [groups, 4 * units // groups]), gate_gradient)
+        gates = [tf.reshape(gate, shape) for gate in grouped]
+    gate = dict(zip(GATES, gates))
+    c = tf.sigmoid(gate["forget"]) * c_tm1 + tf.sigmoid(gate["input"]) * tf.tanh(gate["content"])
+    h = tf.sigmoid(gate["output"]) * tf.tanh(c)
     # The reshapes (free) also state the output shapes for exporters.
     return tf.reshape(h, shape), tf.reshape(c, shape)
 
@@ -170,8 +181,8 @@ class PixelLSTMCell(keras.layers.Layer):
         bias = self.bias_initializer(shape, dtype)
         if not self.unit_forget_bias:
             return bias
-        forget = np.zeros((self.color_channels, 4, self.units // self.color_channels))
-        forget[:, 1] = 1.0
+        forget = np.zeros((self.color_channels, len(GATES), self.units // self.color_channels))
+        forget[:, GATES.index("forget")] = 1.0
         return bias + ops.cast(forget.reshape(shape), bias.dtype)
 
     def state_to_state(self, neighbours):
@@ -180,10 +191,11 @@ class PixelLSTMCell(keras.layers.Layer):
             neighbours, tf.reshape(self.recurrent_kernel, (self.taps * self.units, 4 * self.units))
         )
 
-    def update(self, z, c_tm1):
+    def update(self, z, c_tm1, gate_gradient="stitch"):
         """The LSTM gates. `z`: pre-activations without bias `(..., 4 * units)`;
-        `c_tm1`: previous cell state `(..., units)`. Returns `(h, c)`."""
-        return lstm_update(z, c_tm1, self.bias, self.color_channels)
+        `c_tm1`: previous cell state `(..., units)`; `gate_gradient`: see
+        `lstm_update`. Returns `(h, c)`."""
+        return lstm_update(z, c_tm1, self.bias, self.color_channels, gate_gradient)
 
     def neighbours(self, h_tm1):
         """The `taps` neighbour states that each position of a step reads, as
@@ -191,14 +203,14 @@ class PixelLSTMCell(keras.layers.Layer):
         (one tensor per tap, or one tensor with all of them)."""
         raise NotImplementedError
 
-    def call(self, inputs, states):
+    def call(self, inputs, states, gate_gradient="stitch"):
         """One step. `inputs`: the input-to-state pre-activations of the step's
         positions `(batch, positions, 4 * units)`; `states`: `(h_tm1, c_tm1)` of
-        the previous step, each `(batch, positions, units)`.
-        Returns `h, (h, c)`."""
+        the previous step, each `(batch, positions, units)`; `gate_gradient`:
+        see `lstm_update`. Returns `h, (h, c)`."""
         h_tm1, c_tm1 = states
         z = inputs + self.state_to_state(self.neighbours(h_tm1))
-        h, c = self.update(z, c_tm1)
+        h, c = self.update(z, c_tm1, gate_gradient)
         return h, (h, c)
 
     def get_initial_state(self, batch_size=None, positions=None):

@@ -7,13 +7,17 @@ Written as a `tf.while_loop` over a fixed-size `TensorArray` with
 directions are therefore expressed by reversing the *data* (see
 `skew.mirror`), never the loop.
 
-On a CPU the loop can also run the batch as several independent *chains*
+The loop can also run the batch as several independent *chains*
 (`split_batch`, then `scan_chains`): the images of a batch never interact, so
 each chain is a separate recurrence over its share of the batch, and the
 TensorFlow executor runs the chains' small per-step ops side by side on
-different cores instead of one after the other. The layer splits its batch
-before its own input-to-state convolution, one per chain, which spares the
-copies of splitting the pre-activations and joining their gradients.
+different cores instead of one after the other (a layer's `implementation`
+says whether it does; see `execution`). The layer splits its batch before its
+own input-to-state convolution, one per chain, which spares the copies of
+splitting the pre-activations and joining their gradients.
+
+The same loop runs steps of different sizes (`scan_bands`): the bands of a
+diagonal recurrence that computes only the pixels.
 
 Training reads the sequence differently (`reversed_input=True`). A step that
 reads `x_t` from a list by index has, as gradient, a fresh list holding
@@ -26,89 +30,8 @@ that free). The result is the same; tf2onnx cannot convert a pop, so models
 are exported with the indexed loop (`reversed_input=False`, inference).
 """
 
-import contextlib
-import os
-import threading
-
 import numpy as np
 import tensorflow as tf
-
-
-_fixed = threading.local()
-
-
-def default_chains():
-    """How many batch chains a recurrence traced now runs.
-
-    Inside `fixed_chains(n)`: `n`. Otherwise the choice for the machine that
-    traces, which is the machine that runs the graph when a model is called
-    or trained in this process: 2 where two CPU threads can run ops side by
-    side (no GPU, at least 2 cores, and TensorFlow's intra- and inter-op
-    thread counts not set to 1), else 1 (a GPU, or a single thread, runs one
-    chain faster). Graphs written for another machine (SavedModel, ONNX) are
-    traced inside `fixed_chains(1)`, the portable choice, unless asked
-    otherwise.
-    """
-    fixed = getattr(_fixed, "chains", None)
-    if fixed is not None:
-        return fixed
-    if not on_this_cpu():
-        return 1
-    threads = [
-        tf.config.threading.get_intra_op_parallelism_threads(),
-        tf.config.threading.get_inter_op_parallelism_threads(),
-        os.cpu_count() or 1,
-    ]
-    return 1 if min(n for n in threads if n) < 2 else 2  # 0: TensorFlow's choice
-
-
-def on_this_cpu():
-    """Whether the graph traced now runs on this process's CPU: no GPU is
-    visible, and it is not traced for another machine (inside
-    `fixed_chains`, as SavedModel and ONNX exports are). Speed choices made
-    for a CPU ask this, so that none of them is baked into an export."""
-    if getattr(_fixed, "chains", None) is not None:
-        return False
-    return not tf.config.list_logical_devices("GPU")
-
-
-@contextlib.contextmanager
-def fixed_chains(chains):
-    """Recurrences traced inside this context run `chains` batch chains,
-    and the graph is taken as one for another machine: no choice made for
-    this process's CPU (`on_this_cpu`) goes into it.
-
-    Example (an export that will run on a GPU server):
-
-    >>> with fixed_chains(1):
-    ...     concrete = tf.function(model).get_concrete_function(spec)
-    """
-    if isinstance(chains, bool) or not isinstance(chains, int) or chains < 1:
-        raise ValueError(f"`chains` must be a positive integer. Received: chains={chains!r}")
-    previous = getattr(_fixed, "chains", None)
-    _fixed.chains = chains
-    try:
-        yield
-    finally:
-        _fixed.chains = previous
-
-
-def compiled_by_xla():
-    """Whether the graph being traced is compiled by XLA (`jit_compile=True`),
-    whose loops need steps of one fixed size.
-
-    Read through TensorFlow's private `control_flow_util` (no public API
-    says it). If that module or its function moves, this says False: the band loop would
-    then meet XLA and fail to compile, loudly, rather than compute wrong
-    numbers.
-    """
-    try:
-        from tensorflow.python.framework import ops as tf_ops
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:
-        return False
-    in_xla = getattr(control_flow_util, "GraphOrParentsInXlaContext", None)
-    return bool(in_xla and in_xla(tf_ops.get_default_graph()))
 
 
 def split_batch(x, chains, axis=0):
@@ -247,60 +170,96 @@ def _pop(lists, sequences, element_shapes):
     return tuple(rest), tuple(x_t)
 
 
-def _loop(step, sequences, initial_states, num_outputs, reversed_input=False):
-    """The `tf.while_loop`: `step(t, tuple of x_t, states) -> (list of
-    outputs, states)`; returns the list of stacked outputs."""
-    # For tf2onnx: a static length where known (it folds a constant
-    # `tf.shape` into the int64 trip count and feeds that tensor to the int32
-    # loop condition too: an invalid Loop, "elem type 7 != 6"), and the
-    # element shape (without it, ranks are unknown in nested loop bodies and
-    # a concat, split or reverse on axis -1 fails to convert).
-    steps = sequences[0].shape[0]
-    if steps is None:
-        steps = tf.shape(sequences[0])[0]
-    element_shapes = [x.shape[1:] for x in sequences]
-    if reversed_input:
-        inputs = tuple(
-            tf.raw_ops.TensorListFromTensor(
-                tensor=x,
-                element_shape=tf.constant([-1 if d is None else d for d in shape], tf.int32),
-            )
-            for x, shape in zip(sequences, element_shapes)
-        )
-    else:
-        inputs = tuple(
-            tf.TensorArray(x.dtype, size=steps, element_shape=shape).unstack(x)
-            for x, shape in zip(sequences, element_shapes)
-        )
-    dtype = initial_states[0].dtype
-    outputs = tuple(tf.TensorArray(dtype, size=steps) for _ in range(num_outputs))
+def _shape_constant(shape):
+    return tf.constant([-1 if d is None else d for d in shape], tf.int32)
 
-    # Lists that are popped change at every step: they are loop variables. A
-    # TensorArray that is only read stays outside them (the body captures it).
+
+def _reader(sequences, reversed_input, lengths):
+    """How a loop reads its steps: `(lists, read)`, where `lists` are the
+    loop variables the reading changes and `read(t, lists) -> (lists, x_t)`.
+
+    Indexed (a `TensorArray` that the body only reads, captured outside the
+    loop variables), popped off `TensorList`s made from the sequences
+    (`reversed_input`), or popped steps of the sizes `lengths` (bands)."""
+    if lengths is not None:
+        last_first = tf.constant(np.asarray(lengths[::-1], "int64"))
+        shapes = [tf.TensorShape([None]).concatenate(x.shape[1:]) for x in sequences]
+        lists = tuple(
+            tf.raw_ops.TensorListSplit(tensor=x, element_shape=_shape_constant(shape), lengths=last_first)
+            for x, shape in zip(sequences, shapes)
+        )
+        return lists, lambda t, lists: _pop(lists, sequences, shapes)
+    shapes = [x.shape[1:] for x in sequences]
+    if reversed_input:
+        lists = tuple(
+            tf.raw_ops.TensorListFromTensor(tensor=x, element_shape=_shape_constant(shape))
+            for x, shape in zip(sequences, shapes)
+        )
+        return lists, lambda t, lists: _pop(lists, sequences, shapes)
+    # For tf2onnx: the element shape (without it, ranks are unknown in nested
+    # loop bodies and a concat, split or reverse on axis -1 fails to convert).
+    arrays = tuple(
+        tf.TensorArray(x.dtype, size=_steps(x), element_shape=shape).unstack(x)
+        for x, shape in zip(sequences, shapes)
+    )
+    return (), lambda t, lists: (lists, tuple(array.read(t) for array in arrays))
+
+
+def _steps(x):
+    # For tf2onnx, a static length where known: it folds a constant
+    # `tf.shape` into the int64 trip count and feeds that tensor to the int32
+    # loop condition too (an invalid Loop, "elem type 7 != 6").
+    return x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+
+
+def _loop(step, sequences, initial_states, num_outputs, reversed_input=False, lengths=None):
+    """The `tf.while_loop` of every recurrence: `step(t, tuple of x_t,
+    states) -> (list of outputs, states)`; returns the list of the outputs,
+    stacked (steps of one size) or concatenated (`lengths`: bands)."""
+    steps = len(lengths) if lengths is not None else _steps(sequences[0])
+    lists, read = _reader(sequences, reversed_input, lengths)
+    ragged = lengths is not None
+    # Bands change the leading size of the states from step to step.
+    state_shapes = tuple(
+        tf.TensorShape([None]).concatenate(s.shape[1:]) if ragged else s.shape
+        for s in initial_states
+    )
+    dtype = initial_states[0].dtype
+    outputs = tuple(
+        tf.TensorArray(dtype, size=steps, infer_shape=not ragged) for _ in range(num_outputs)
+    )
+
     def body(t, lists, states, outputs):
-        if reversed_input:
-            lists, x_t = _pop(lists, sequences, element_shapes)
-        else:
-            x_t = tuple(array.read(t) for array in inputs)
+        lists, x_t = read(t, lists)
         output, new_states = step(t, x_t, states)
-        for new, old in zip(new_states, states):
-            new.set_shape(old.shape)  # a step may lose static sizes; the loop needs them
+        for new, shape in zip(new_states, state_shapes):
+            new.set_shape(shape)  # a step may lose static sizes; the loop needs them
         written = tuple(array.write(t, value) for array, value in zip(outputs, output))
         return t + 1, lists, tuple(new_states), written
 
-    lists = inputs if reversed_input else ()
+    invariants = None
+    if ragged:
+        invariants = (
+            tf.TensorShape([]), tuple(tf.TensorShape([]) for _ in lists), state_shapes,
+            tuple(tf.TensorShape(None) for _ in outputs),
+        )
     _, _, _, outputs = tf.while_loop(
         lambda t, *_: t < steps,
         body,
         (tf.constant(0), lists, tuple(initial_states), outputs),
+        shape_invariants=invariants,
         maximum_iterations=steps,
     )
-    stacked = []
-    for array in outputs:
-        values = array.stack()
-        values.set_shape(sequences[0].shape[:1].concatenate(values.shape[1:]))
-        stacked.append(values)
-    return stacked
+    if ragged:
+        leading = tf.TensorShape([int(np.sum(lengths))])
+        return [_with_shape(a.concat(), leading, initial_states[0]) for a in outputs]
+    return [_with_shape(a.stack(), sequences[0].shape[:1], None) for a in outputs]
+
+
+def _with_shape(values, leading, like):
+    rest = values.shape[1:] if like is None else like.shape[1:]
+    values.set_shape(leading.concatenate(rest))
+    return values
 
 
 def scan_bands(step, sequences, lengths, initial_states, num_outputs=None):
@@ -332,47 +291,12 @@ def scan_bands(step, sequences, lengths, initial_states, num_outputs=None):
     """
     is_tuple = isinstance(sequences, (tuple, list))
     sequences = tuple(sequences) if is_tuple else (sequences,)
-    steps = len(lengths)
-    last_first = tf.constant(np.asarray(lengths[::-1], "int64"))
-    lists = tuple(
-        tf.raw_ops.TensorListSplit(
-            tensor=x,
-            element_shape=tf.constant([-1] + [-1 if d is None else d for d in x.shape[1:]], tf.int32),
-            lengths=last_first,
-        )
-        for x in sequences
-    )
-    element_shapes = [tf.TensorShape([None]).concatenate(x.shape[1:]) for x in sequences]
-    dtype = initial_states[0].dtype
-    count = num_outputs or 1
-    state_shapes = tuple(tf.TensorShape([None]).concatenate(s.shape[1:]) for s in initial_states)
-    outputs = tuple(
-        tf.TensorArray(dtype, size=steps, infer_shape=False) for _ in range(count)
-    )
 
-    def body(t, lists, states, outputs):
-        rest, x_t = _pop(lists, sequences, element_shapes)
-        output, new_states = step(t, x_t if is_tuple else x_t[0], states)
-        for new, shape in zip(new_states, state_shapes):
-            new.set_shape(shape)  # a step may lose static sizes; the loop needs them
-        output = tf.nest.flatten(output)
-        written = tuple(array.write(t, value) for array, value in zip(outputs, output))
-        return t + 1, rest, tuple(new_states), written
+    def flat_step(t, x_t, states):
+        output, states = step(t, x_t if is_tuple else x_t[0], states)
+        return tf.nest.flatten(output), states
 
-    _, _, _, outputs = tf.while_loop(
-        lambda t, *_: t < steps,
-        body,
-        (tf.constant(0), lists, tuple(initial_states), outputs),
-        shape_invariants=(
-            tf.TensorShape([]), tuple(tf.TensorShape([]) for _ in lists), state_shapes,
-            tuple(tf.TensorShape(None) for _ in outputs),
-        ),
-        maximum_iterations=steps,
+    stacked = _loop(
+        flat_step, sequences, tuple(initial_states), num_outputs or 1, lengths=lengths
     )
-    total = int(np.sum(lengths))
-    stacked = []
-    for array in outputs:
-        values = array.concat()
-        values.set_shape(tf.TensorShape([total]).concatenate(initial_states[0].shape[1:]))
-        stacked.append(values)
     return stacked[0] if num_outputs is None else tuple(stacked)

@@ -1,10 +1,10 @@
 import keras
 import tensorflow as tf
 
-from keras_pixelrnn.layers import checks, conditioning
+from keras_pixelrnn.layers import checks, conditioning, execution
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.recurrence import default_chains, scan_chains, split_batch, time_major
+from keras_pixelrnn.layers.recurrence import scan_chains, split_batch, time_major
 from keras_pixelrnn.layers.row_lstm_cell import RowLSTMCell
 from keras_pixelrnn.utils import arguments
 
@@ -45,6 +45,16 @@ class RowLSTM(keras.layers.Layer):
         recurrent_initializer: initializer of the state-to-state kernel.
         bias_initializer: initializer of the gate bias.
         unit_forget_bias: add 1 to the forget-gate bias at initialisation.
+        implementation: how the loop runs (the numbers are the same; see
+            `execution`). `"batch_chains"`: the batch as
+            `execution.BATCH_CHAINS` independent recurrences, whose small
+            ops two CPU threads run side by side. `"one_chain"`: one
+            recurrence over the whole batch. `"xla"`: one chain, with the
+            gate gradient that XLA compiles well (a GPU, or
+            `jit_compile=True`). `"auto"` (default): `"xla"` on a GPU,
+            `"batch_chains"` on a CPU with two threads or more,
+            `"one_chain"` on one thread. `"portable"`: `"one_chain"`, what
+            exports use.
 
     Call arguments:
         inputs: `(batch, height, width, channels)`; height and width may be
@@ -70,6 +80,12 @@ class RowLSTM(keras.layers.Layer):
     TensorShape([2, 8, 8, 12])
     """
 
+    IMPLEMENTATIONS = execution.Implementations(
+        choices=("batch_chains", "one_chain", "xla"),
+        auto={"gpu": "xla", "parallel_cpu": "batch_chains", "serial_cpu": "one_chain"},
+        portable="one_chain",
+    )
+
     def __init__(
         self,
         units,
@@ -80,9 +96,11 @@ class RowLSTM(keras.layers.Layer):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         unit_forget_bias=True,
+        implementation="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.implementation = self.IMPLEMENTATIONS.check(implementation)
         self.units = arguments.integer("units", units)
         self.color_channels = arguments.integer("color_channels", color_channels)
         checks.divisible("units", units, color_channels)
@@ -123,11 +141,14 @@ class RowLSTM(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         inputs, condition = conditioning.split(inputs)
-        # On a CPU the batch runs as two independent chains, split here so
-        # that each chain has its own input-to-state convolution (see
-        # `recurrence`). Training pops the rows off a list, last row on top.
+        implementation = self.IMPLEMENTATIONS.resolve(self.implementation)
+        # Batch chains are split here, so that each chain has its own
+        # input-to-state convolution (see `recurrence`). Training pops the
+        # rows off a list, last row on top.
         reverse = bool(training)
-        parts = split_batch(inputs, default_chains())
+        chains = execution.BATCH_CHAINS if implementation == "batch_chains" else 1
+        gradient = "concat" if implementation == "xla" else "stitch"
+        parts = split_batch(inputs, chains)
         biases = [None] * len(parts)
         if condition is not None or self.input_to_state.condition_kernel is not None:
             self.input_to_state.check_condition(condition)
@@ -152,7 +173,7 @@ class RowLSTM(keras.layers.Layer):
             sequences.append(z)
             states.append(self.cell.get_initial_state(batch_size=shape[1], positions=shape[2]))
         h = scan_chains(
-            lambda t, z_row, states: self.cell.call(z_row, states),
+            lambda t, z_row, states: self.cell.call(z_row, states, gradient),
             sequences, states, reversed_input=reverse,
         )
         h = [tf.transpose(chain, [1, 0, 2, 3]) for chain in h]
@@ -213,6 +234,7 @@ class RowLSTM(keras.layers.Layer):
                 ),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "unit_forget_bias": self.unit_forget_bias,
+                "implementation": self.implementation,
             }
         )
         return config

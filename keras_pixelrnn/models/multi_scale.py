@@ -136,6 +136,7 @@ class MultiScalePixelRNN(keras.Model):
             `condition_units` (channels of the upsampled map; default 2h).
         factor: the subsampling step; the paper's s = n/2 is 2.
         levels: intensity levels per colour (256, or 2 for binary images).
+        implementation: passed to both stages (see `PixelRNN`).
         dtype: dtype policy of the layers.
 
     Call arguments:
@@ -155,16 +156,11 @@ class MultiScalePixelRNN(keras.Model):
     >>> samples = model.sample(16, seed=0)     # both stages, cached
     """
 
-    def __init__(self, image_shape, small, full, factor=2, levels=256, dtype=None, **kwargs):
+    def __init__(self, image_shape, small, full, factor=2, levels=256, implementation="auto",
+                 dtype=None, **kwargs):
         arguments.integer("factor", factor, minimum=2)
-        try:
-            image_shape = tuple(int(d) for d in image_shape)
-        except (TypeError, ValueError):
-            image_shape = None
-        if (
-            image_shape is None or len(image_shape) != 3
-            or image_shape[0] % factor or image_shape[1] % factor
-        ):
+        image_shape = arguments.shape("image_shape", image_shape, 3)
+        if image_shape[0] % factor or image_shape[1] % factor:
             raise ValueError(
                 f"`image_shape` must be (height, width, colors) with height and width "
                 f"divisible by factor={factor}. Received: image_shape={image_shape}"
@@ -172,12 +168,13 @@ class MultiScalePixelRNN(keras.Model):
         small, full = _stage(small, "small"), _stage(full, "full")
         small_shape = (image_shape[0] // factor, image_shape[1] // factor, image_shape[2])
         small_model = PixelRNN(
-            image_shape=small_shape, levels=levels, dtype=dtype, name="small",
+            image_shape=small_shape, levels=levels, implementation=implementation, dtype=dtype,
+            name="small",
             **{k: v for k, v in small.items() if k != "condition_units"},
         )
         full_model = PixelRNN(
-            image_shape=image_shape, levels=levels, small_image_shape=small_shape, dtype=dtype,
-            name="full_stage", **full,
+            image_shape=image_shape, levels=levels, small_image_shape=small_shape,
+            implementation=implementation, dtype=dtype, name="full_stage", **full,
         )
 
         # === Functional graph ===
@@ -192,7 +189,7 @@ class MultiScalePixelRNN(keras.Model):
         # === Config ===
         self.image_shape = image_shape
         self.small_config, self.full_config = small, full
-        self.factor, self.levels = factor, levels
+        self.factor, self.levels, self.implementation = factor, levels, implementation
         self.small_model, self.full_model = small_model, full_model
         self._policy_name = small_model.dtype_policy.name
 
@@ -203,6 +200,7 @@ class MultiScalePixelRNN(keras.Model):
             "full": dict(self.full_config),
             "factor": self.factor,
             "levels": self.levels,
+            "implementation": self.implementation,
             "dtype": self._policy_name,
             "name": self.name,
             "trainable": self.trainable,

@@ -19,11 +19,12 @@ without complaint, and one label (or small image) for a batch of images is
 broadcast to all of them: check them in the client, as
 `signatures.signature_inputs` does.
 
-Two custom op handlers (`ONNX_OP_HANDLERS`) make the graph lean: 1x1
-convolutions become MatMuls, reverses become Slices.
+One custom op handler (`ONNX_OP_HANDLERS`) keeps the graph lean: a reverse
+becomes a Slice. (A 1x1 convolution is already a MatMul in the layer,
+`MaskedConv2D`.)
 
 The graph is device-neutral by default: one batch chain in the recurrent
-layers (`batch_chains=1`), whatever machine converts it; the sampler's graph
+layers (`implementation="portable"`), whatever machine converts it; the sampler's graph
 carries no TensorFlow executor (ONNX has none).
 
     keras-pixelrnn export onnx --model model.keras --out model.onnx --signature log_prob
@@ -48,50 +49,6 @@ LOG_PROB_ATOL = 1e-4  # nats per image; ONNX Runtime vs Keras
 
 class ConversionError(RuntimeError):
     """tf2onnx, the ONNX checker or ONNX Runtime rejected an export."""
-
-
-def _conv2d_as_matmul(ctx, node, name, args):
-    """tf2onnx handler: a 1x1 NHWC `Conv2D` becomes a MatMul over channels.
-
-    tf2onnx turns every Conv2D into an NCHW Conv between two Transposes; the
-    transposes of a PixelRNN's many 1x1 convolutions (input-to-state,
-    projections, skips, outputs) cannot all cancel around the recurrences,
-    and moving whole feature maps costs more than the convolutions.
-    """
-    from tf2onnx import utils
-    from tf2onnx.onnx_opset.nn import ConvOp
-
-    def text(attr, default):
-        value = node.get_attr_value(attr, default)
-        return value.decode() if isinstance(value, bytes) else value
-
-    kernel = ctx.get_shape(node.input[1])
-    ones = [1, 1, 1, 1]
-    if (
-        kernel is not None and len(kernel) == 4 and kernel[:2] == [1, 1] and -1 not in kernel
-        and list(node.get_attr_value("strides", ones)) == ones
-        and list(node.get_attr_value("dilations", ones)) == ones
-        and text("padding", "") in ("SAME", "VALID")
-        and text("data_format", "NHWC") == "NHWC"
-    ):
-        shape = ctx.make_const(
-            utils.make_name(f"{name}_kernel_shape"), np.array(kernel[2:], np.int64)
-        )
-        matrix = ctx.make_node("Reshape", [node.input[1], shape.output[0]])
-        ctx.replace_input(node, node.input[1], matrix.output[0], 1)
-        bias = node.input[2] if len(node.input) > 2 else None  # a fused BiasAdd
-        if bias is not None:
-            ctx.remove_input(node, bias, 2)
-        node.attr.clear()
-        node.type = "MatMul"
-        if bias is not None:
-            output = node.output[0]
-            add = ctx.insert_new_node_on_output("Add", output, name=utils.make_name(f"{name}_bias"))
-            ctx.replace_inputs(add, [output, bias])
-            ctx.set_dtype(add.output[0], ctx.get_dtype(output))
-            ctx.set_shape(add.output[0], ctx.get_shape(output))
-    else:
-        ConvOp.version_13(ctx, node)
 
 
 def _reverse_as_slice(ctx, node, name, args):
@@ -119,14 +76,13 @@ def _reverse_as_slice(ctx, node, name, args):
     node.type = "Slice"
 
 
-ONNX_OP_HANDLERS = {"Conv2D": (_conv2d_as_matmul, []), "ReverseV2": (_reverse_as_slice, [])}
+ONNX_OP_HANDLERS = {"ReverseV2": (_reverse_as_slice, [])}
 
 
 def convert_to_onnx(function, opset=OPSET):
     """Converts a `tf.function` with an input signature; returns the ModelProto.
 
-    Uses tf2onnx with `ONNX_OP_HANDLERS` (1x1 convolutions as MatMul,
-    reverses as Slice). Raises `ConversionError` with tf2onnx's own messages
+    Uses tf2onnx with `ONNX_OP_HANDLERS` (reverses as Slice). Raises `ConversionError` with tf2onnx's own messages
     when it logs an error (an unsupported op, a node it failed to convert)
     and when the result fails `onnx.checker.check_model(full_check=True)`.
     """
@@ -263,7 +219,7 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
     return worst
 
 
-def write_onnx(model, path, signature="log_prob", opset=OPSET, batch_chains=1):
+def write_onnx(model, path, signature="log_prob", opset=OPSET, implementation="portable"):
     """Converts one signature to ONNX, checks it, and writes it to `path`.
 
     The file is written to a temporary name next to `path` and renamed only
@@ -271,15 +227,14 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET, batch_chains=1):
     agreed with Keras (`check_onnx`). Returns the largest log_prob
     difference found (nats; 0 for `sample`).
 
-    `batch_chains`: batch chains of the recurrent layers in the graph; 1
-    (default) is portable, 2 is faster on a CPU with 2 or more cores (see
-    `signatures.serving_functions`).
+    `implementation`: how the layers compute in the graph, `"portable"`
+    (default) or `"auto"` (see `signatures.serving_functions`).
     """
     import onnx
 
     from keras_pixelrnn.utils.atomic_files import save_atomically
 
-    functions = serving_functions(model, checks=False, executor=None, batch_chains=batch_chains)
+    functions = serving_functions(model, checks=False, executor=None, implementation=implementation)
     if signature not in functions:
         raise ValueError(
             f"`signature` must be one of {tuple(functions)} for this model. "

@@ -9,11 +9,12 @@ the noise. Each version is written to a hidden temporary folder and renamed
 into place, so a server never sees half a version, and an existing version
 is never replaced without `overwrite`.
 
-The graphs are device-neutral by default (see `signatures`): one batch chain
-(`batch_chains=1`) and TensorFlow's default executor for `sample`
-(`sample_executor=None`). For a server with only a CPU,
-`sample_executor="SINGLE_THREADED_EXECUTOR"` samples 2-3x faster and
-`batch_chains=2` scores batches faster on 2 or more cores.
+The graphs are device-neutral by default (see `signatures`): the layers'
+portable way to compute (`implementation="portable"`) and TensorFlow's
+default executor for `sample` (`sample_executor=None`). For a server with
+only a CPU, `sample_executor="SINGLE_THREADED_EXECUTOR"` samples faster, and
+`implementation="auto"` on a machine like the server keeps the choices that
+suit it (batch chains on 2 or more cores).
 
     keras-pixelrnn export saved-model --model model.keras --out serving/pixelrnn
 """
@@ -34,7 +35,7 @@ def next_version(base):
 
 
 def write_saved_model(model, base, version=None, overwrite=False, sample_executor=None,
-                      batch_chains=1):
+                      implementation="portable"):
     """Writes the TF Serving layout `base/<version>/` and returns its path.
 
     The SavedModel is written to a hidden temporary folder in `base` (TF
@@ -50,8 +51,8 @@ def write_saved_model(model, base, version=None, overwrite=False, sample_executo
         sample_executor: executor stored in the `sample` signature; `None`
             (default, portable) or `"SINGLE_THREADED_EXECUTOR"` (fastest on a
             CPU-only server). See `signatures.serving_functions`.
-        batch_chains: batch chains of the recurrent layers; 1 (default) is
-            portable. See `signatures.serving_functions`.
+        implementation: `"portable"` (default) or `"auto"`: how the layers
+            compute in the graphs. See `signatures.serving_functions`.
     """
     import keras
 
@@ -64,7 +65,7 @@ def write_saved_model(model, base, version=None, overwrite=False, sample_executo
             f"{final} exists: version {version} is already exported. "
             "Pass --overwrite to replace it, or leave out --version for the next one."
         )
-    functions = serving_functions(model, executor=sample_executor, batch_chains=batch_chains)
+    functions = serving_functions(model, executor=sample_executor, implementation=implementation)
     os.makedirs(base, exist_ok=True)
     archive = keras.export.ExportArchive()
     archive.track(model)

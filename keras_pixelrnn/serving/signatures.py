@@ -41,12 +41,12 @@ Device-neutral graphs. An exported graph runs on a machine this process
 never sees, so nothing in it depends on the machine that traced it unless
 asked for:
 
-* `batch_chains=1` (default): every signature is traced inside
-  `keras_pixelrnn.layers.recurrence.fixed_chains(batch_chains)`. In this
-  process a recurrent layer splits the batch into as many independent chains
-  as suit *this* machine (2 on a CPU-only one, 1 with a GPU). One chain is
-  the portable choice: it is what a GPU runs fastest, and a CPU server still
-  gets the right numbers; 2 is faster only on a CPU with at least 2 cores.
+* `implementation="portable"` (default): the graphs are traced from a copy
+  of the model whose layers compute in the way that runs on any device
+  (`keras_pixelrnn.layers.execution.with_implementation`): one batch chain
+  in a Row LSTM, the skewed map in a Diagonal BiLSTM. `"auto"` keeps the
+  model's own choices as resolved on the machine that exports (batch chains
+  on a CPU with 2 cores or more), for a server of the same kind.
 * `executor=None` (default): `sample` runs under TensorFlow's default
   executor, which runs anywhere. `"SINGLE_THREADED_EXECUTOR"` runs the
   sampler's hundreds of tiny ops per pixel in line, 2-3x faster on a
@@ -54,7 +54,6 @@ asked for:
   is for a SavedModel meant for such a server only.
 """
 
-import functools
 import math
 
 import numpy as np
@@ -154,20 +153,7 @@ def _check_size(x, shape, name):
     return tf.debugging.Assert(ok, [f"`{name}` must have shape (batch{dims}); got", tf.shape(x)])
 
 
-def _traced_with_chains(function, batch_chains):
-    """`function` whose every trace runs inside `fixed_chains(batch_chains)`
-    (whoever traces it, whenever: ExportArchive, tf2onnx, a retrace)."""
-    from keras_pixelrnn.layers.recurrence import fixed_chains
-
-    @functools.wraps(function)
-    def traced(*args):
-        with fixed_chains(batch_chains):
-            return function(*args)
-
-    return traced
-
-
-def serving_functions(model, checks=True, executor=None, batch_chains=1):
+def serving_functions(model, checks=True, executor=None, implementation="portable"):
     """The signature functions of `model`: `{name: tf.function}`.
 
     Args:
@@ -180,9 +166,10 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
             on the sampler's hundreds of tiny ops per pixel). `"auto"`: the
             cached sampler's own choice for the machine that traces.
             A SavedModel stores it.
-        batch_chains: batch chains of the recurrent layers in every graph
-            (traced inside `recurrence.fixed_chains(batch_chains)`); 1
-            (default) is portable, 2 is faster on a CPU with 2 or more cores.
+        implementation: `"portable"` (default): the layers compute in the
+            way that runs on any device; `"auto"`: as the model resolves its
+            layers' choices on this machine (see
+            `keras_pixelrnn.layers.execution`).
 
     Returns:
         `{"log_prob", "logits"[, "sample"]}` -> `tf.function` with an input
@@ -193,11 +180,10 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
     import tensorflow as tf
 
     from keras_pixelrnn.generation.sampling import sampler
-    from keras_pixelrnn.layers.recurrence import fixed_chains
+    from keras_pixelrnn.layers.execution import with_implementation
     from keras_pixelrnn.models.likelihood import log_prob_from_logits
 
-    with fixed_chains(batch_chains):  # rejects a bad value now, not at the first trace
-        pass
+    model = with_implementation(model, implementation)
     shape, levels = image_spec(model)
     dims = math.prod(d or 0 for d in shape)
     images_spec = tf.TensorSpec((None,) + shape, tf.uint8, name="images")
@@ -206,7 +192,7 @@ def serving_functions(model, checks=True, executor=None, batch_chains=1):
 
     def signature(function, spec):
         return tf.function(
-            _traced_with_chains(function, batch_chains), input_signature=[spec, *specs],
+            function, input_signature=[spec, *specs],
             autograph=False,
         )
 

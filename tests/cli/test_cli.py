@@ -156,11 +156,11 @@ def test_export_commands_are_wired(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["export", "saved-model", "--help"])
     out = capsys.readouterr().out
-    assert "--batch-chains" in out and "--single-threaded-sampler" in out and "--overwrite" in out
+    assert "--implementation" in out and "--single-threaded-sampler" in out and "--overwrite" in out
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["export", "onnx", "--help"])
     out = capsys.readouterr().out
-    assert "--batch-chains" in out and "--opset" in out and "--single-threaded-sampler" not in out
+    assert "--implementation" in out and "--opset" in out and "--single-threaded-sampler" not in out
 
 
 @pytest.mark.parametrize("target", ["saved-model", "onnx"])
@@ -170,9 +170,7 @@ def test_export_rejects_bad_input_with_exit_code_2(tmp_path, capsys, target):
     assert code == 2 and "no such file" in capsys.readouterr().err
     model = str(tmp_path / "m.keras")
     build_pixel_rnn("pixel_cnn", (4, 5, 1), 1, 2, levels=2).save(model)
-    code = cli.main(["export", target, "--model", model, "--out", out, "--batch-chains", "0"])
-    assert code == 2 and "--batch-chains must be a positive integer" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:  # argparse: not a number
-        cli.main(["export", target, "--model", model, "--out", out, "--batch-chains", "two"])
+    with pytest.raises(SystemExit) as exit_info:  # argparse: not a choice
+        cli.main(["export", target, "--model", model, "--out", out, "--implementation", "two"])
     assert exit_info.value.code == 2
     assert not os.path.exists(out)

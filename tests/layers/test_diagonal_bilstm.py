@@ -8,7 +8,6 @@ import tensorflow as tf
 
 import numpy_reference as ref
 from keras_pixelrnn import DiagonalBiLSTM, DiagonalLSTMCell, MaskedConv2D, RowLSTM
-from keras_pixelrnn.layers.recurrence import fixed_chains
 
 DIRECTIONS = ("left_to_right", "right_to_left")
 SHAPES = {"5x7": (5, 7), "7x5": (7, 5)}
@@ -37,9 +36,11 @@ def reference(layer, x, mask_type, colors):
     return ref.diagonal_bilstm(x, weights_of(layer), mask_type, colors)
 
 
-def make_layer(mask_type, colors, in_channels, randomize, seed=0):
+def make_layer(mask_type, colors, in_channels, randomize, seed=0, implementation="auto"):
     units = 3 if colors == 1 else 6
-    layer = DiagonalBiLSTM(units, mask_type=mask_type, color_channels=colors)
+    layer = DiagonalBiLSTM(
+        units, mask_type=mask_type, color_channels=colors, implementation=implementation
+    )
     layer.build((None, None, None, in_channels))
     return randomize(layer, seed)
 
@@ -107,7 +108,13 @@ def test_no_dependency_across_batch(training, randomize_weights, assert_batch_in
 # pixels only (`skew.diagonal_bands`), the two directions either paired in one
 # set of ops (one chain, as with one thread or a GPU) or side by side (two
 # chains); with unknown ones, the skewed map's popped loop.
-TRAINING_LOOPS = {"bands-paired": (True, 1), "bands-side-by-side": (True, 2), "skewed-map": (False, 2)}
+# (implementation, height and width known when traced)
+TRAINING_LOOPS = {
+    "paired_bands": ("paired_bands", True),
+    "bands": ("bands", True),
+    "skewed": ("skewed", True),
+    "auto-unknown-size": ("auto", False),  # the bands need the size: auto runs the skewed map
+}
 
 
 @pytest.mark.parametrize("colors", [1, 3])
@@ -120,24 +127,39 @@ def test_training_loop_gives_the_same_outputs_and_gradients(
     """Every training loop (`TRAINING_LOOPS`), popped off a list, gives the
     numbers (and the gradients, w.r.t. the input and every weight) of the
     inference loop."""
-    size_static, chains = TRAINING_LOOPS[loop]
-    layer = make_layer("B", colors, 2 * colors, randomize_weights)
+    implementation, size_static = TRAINING_LOOPS[loop]
+    layer = make_layer("B", colors, 2 * colors, randomize_weights, implementation=implementation)
     x = tf.constant(random_input(2, *shape, 2 * colors))
     spatial = shape if size_static else (None, None)
     spec = tf.TensorSpec((2 if batch_static else None, *spatial, 2 * colors))
-    with fixed_chains(chains):
-        assert_training_equals_inference(layer, x, spec)
+    assert_training_equals_inference(layer, x, spec)
+
+
+@pytest.mark.parametrize("implementation", ["bands", "paired_bands"])
+def test_bands_refuse_an_unknown_size(implementation):
+    """A named way that cannot run the graph raises (never a silent other way)."""
+    layer = DiagonalBiLSTM(3, implementation=implementation)
+    run = tf.function(lambda x: layer(x, training=True))
+    with pytest.raises(ValueError, match=f"implementation='{implementation}'"):
+        run.get_concrete_function(tf.TensorSpec((2, None, None, 1)))
+
+
+def test_implementation_round_trips_and_is_checked():
+    layer = DiagonalBiLSTM(3, implementation="paired_bands")
+    assert DiagonalBiLSTM.from_config(layer.get_config()).implementation == "paired_bands"
+    with pytest.raises(ValueError, match="Received: implementation='fast'"):
+        DiagonalBiLSTM(3, implementation="fast")
 
 
 @pytest.mark.parametrize("mask_type, colors", [("B", 1), ("A", 3)])
-@pytest.mark.parametrize("chains", [1, 2], ids=["paired", "side-by-side"])
+@pytest.mark.parametrize("implementation", ["paired_bands", "bands"])
 def test_training_gradient_matches_finite_differences_of_the_numpy_reference(
-    mask_type, colors, chains, randomize_weights
+    mask_type, colors, implementation, randomize_weights
 ):
     """The band loop's gradient (directions paired or side by side) against
     central differences of the float64 NumPy reference, for entries of the
     input and of every weight: a check that shares no code with the layer."""
-    layer = make_layer(mask_type, colors, 2 * colors, randomize_weights)
+    layer = make_layer(mask_type, colors, 2 * colors, randomize_weights, implementation=implementation)
     x = random_input(2, 4, 3, 2 * colors).astype("float64")
     rng = np.random.default_rng(7)
     cotangent = rng.standard_normal((2, 4, 3, layer.units))
@@ -158,8 +180,7 @@ def test_training_gradient_matches_finite_differences_of_the_numpy_reference(
             loss = tf.reduce_sum(layer(x, training=True) * tf.constant(cotangent, "float32"))
         return tape.gradient(loss, [x] + [v for _, _, v in parameters])
 
-    with fixed_chains(chains):  # decides the loop when traced
-        ours = [g.numpy() for g in gradients(tf.constant(x, "float32"))]
+    ours = [g.numpy() for g in gradients(tf.constant(x, "float32"))]
     weights = weights_of(layer)
 
     def loss(x, weights):
@@ -231,13 +252,12 @@ def test_mixed_float16(mixed_float16, randomize_weights):
     )
 
 
-@pytest.mark.parametrize("chains", [1, 2], ids=["paired", "side-by-side"])
-def test_mixed_float16_training_mode(chains, mixed_float16, randomize_weights):
-    """The training loop (bands of pixels) under mixed precision."""
+@pytest.mark.parametrize("implementation", ["paired_bands", "bands", "skewed"])
+def test_mixed_float16_training_mode(implementation, mixed_float16, randomize_weights):
+    """The training loops under mixed precision."""
     x = random_input(2, 5, 7, 3)
-    layer = make_layer("A", 3, 3, randomize_weights)
-    with fixed_chains(chains):
-        y16 = layer(x, training=True)
+    layer = make_layer("A", 3, 3, randomize_weights, implementation=implementation)
+    y16 = layer(x, training=True)
     assert keras.backend.standardize_dtype(y16.dtype) == "float16"
     np.testing.assert_allclose(
         np.asarray(y16, "float32"), reference(layer, x, "A", 3), atol=1e-2
@@ -246,7 +266,8 @@ def test_mixed_float16_training_mode(chains, mixed_float16, randomize_weights):
 
 def test_jit_compiled_step_matches(assert_jit_step_matches, randomize_weights):
     assert_jit_step_matches(
-        lambda: DiagonalBiLSTM(6, color_channels=3), (5, 7, 3), randomize_weights
+        lambda: DiagonalBiLSTM(6, color_channels=3, implementation="skewed"), (5, 7, 3),
+        randomize_weights,
     )
 
 

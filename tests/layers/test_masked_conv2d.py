@@ -125,26 +125,19 @@ def test_skips_the_taps_the_mask_zeroes(kernel, mask_type, colors, executed):
 
 
 @pytest.mark.parametrize("height, width", [(5, 7), (None, None)])
-@pytest.mark.parametrize("portable", [False, True], ids=["this-cpu", "export"])
-def test_one_by_one_runs_as_a_matrix_product_on_this_cpu(height, width, portable, randomize_weights):
-    """On this process's CPU a 1 x 1 kernel runs as one MatMul over the
-    channels (no Conv2D) and keeps the static shape it can; a graph traced
-    for another machine (`fixed_chains`, as exports are) keeps the Conv2D.
-    Both compute the masked convolution."""
-    import contextlib
-
+def test_one_by_one_runs_as_a_matrix_product(height, width, randomize_weights):
+    """A 1 x 1 kernel runs as one MatMul over the channels (no Conv2D), on
+    any device and in exports, and keeps the static shape it can; it
+    computes the masked convolution."""
     import tensorflow as tf
-
-    from keras_pixelrnn.layers.recurrence import fixed_chains
 
     layer = MaskedConv2D(6, 1, mask_type="B", color_channels=3)
     layer.build((None, 5, 7, 3))
     randomize_weights(layer)
-    with fixed_chains(1) if portable else contextlib.nullcontext():
-        traced = tf.function(layer).get_concrete_function(tf.TensorSpec((None, height, width, 3)))
+    traced = tf.function(layer).get_concrete_function(tf.TensorSpec((None, height, width, 3)))
     graph = traced.graph
     types = [op.type for op in graph.get_operations()]
-    assert (types.count("Conv2D"), types.count("MatMul")) == ((1, 0) if portable else (0, 1))
+    assert (types.count("Conv2D"), types.count("MatMul")) == (0, 1)
     assert graph.outputs[0].shape.as_list() == [None, height, width, 6]
     x = random_input(2, 5, 7, 3)
     expected = ref.masked_conv2d(x, layer.kernel.numpy(), layer.bias.numpy(), "B", 3)

@@ -98,52 +98,6 @@ def test_row_lstm_is_the_same_in_one_or_two_chains(batch, monkeypatch):
         np.testing.assert_allclose(one, two, rtol=1e-5, atol=1e-6)
 
 
-def test_default_chains_is_two_on_a_cpu_machine():
-    cpu_only = not tf.config.list_logical_devices("GPU") and os.cpu_count() >= 2
-    expected = 2 if cpu_only else 1
-    assert recurrence.default_chains() == expected
-
-
-@pytest.mark.parametrize("setting", ["get_intra_op_parallelism_threads", "get_inter_op_parallelism_threads"])
-def test_default_chains_is_one_when_tensorflow_runs_one_thread(setting, monkeypatch):
-    """One thread cannot run two chains side by side: one chain does the
-    same work in half the ops."""
-    monkeypatch.setattr(tf.config.threading, setting, lambda: 1)
-    assert recurrence.default_chains() == 1
-
-
-def _convolutions(concrete):
-    graph = concrete.graph.as_graph_def()
-    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
-    return sum(node.op == "Conv2D" for node in nodes)
-
-
-def test_fixed_chains_decides_the_traced_graph():
-    """Inside `fixed_chains(n)` a Row LSTM traces n chains, each with its own
-    input-to-state convolution, whatever this machine would choose."""
-    layer = RowLSTM(4)
-    x = tf.constant(np.random.default_rng(0).standard_normal((4, 3, 5, 1)), tf.float32)
-    spec = tf.TensorSpec((None, 3, 5, 1), tf.float32)
-    outputs = {}
-    for chains in (1, 2, 1):
-        with recurrence.fixed_chains(chains):
-            assert recurrence.default_chains() == chains
-            concrete = tf.function(lambda x: layer(x)).get_concrete_function(spec)
-        assert _convolutions(concrete) == chains
-        outputs[chains] = concrete(x).numpy()
-    np.testing.assert_allclose(outputs[2], outputs[1], rtol=1e-5, atol=1e-6)
-    cpu_only = not tf.config.list_logical_devices("GPU") and os.cpu_count() >= 2
-    assert recurrence.default_chains() == (2 if cpu_only else 1)  # restored
-
-
-@pytest.mark.parametrize("chains", [0, -1, 1.5, True, "2"])
-def test_fixed_chains_rejects(chains):
-    with pytest.raises(ValueError, match=f"chains={chains!r}"):
-        with recurrence.fixed_chains(chains):
-            pass
-
-
-
 def scan_with_gradient(sequence, chains, reversed_input, batch_static=True):
     """Running sums through `scan`, and the gradient of a loss w.r.t. the sequence."""
 

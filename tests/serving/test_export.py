@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_pixelrnn import serving
+from keras_pixelrnn import RowLSTM, serving
 from keras_pixelrnn.serving import onnx_export
 from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
@@ -289,17 +289,23 @@ def _pb(folder):
         return f.read()
 
 
-def test_signatures_run_one_batch_chain_unless_asked(models):
-    """On a CPU-only machine a Row LSTM traced here runs 2 chains; an export
-    runs 1 whatever machine traced it, 2 only when asked."""
+def _auto_splits():
+    """Batch splits of a Row LSTM whose `"auto"` is resolved on this machine."""
+    return int(RowLSTM.IMPLEMENTATIONS.resolve("auto") == "batch_chains")
+
+
+def test_signatures_run_the_portable_implementation_unless_asked(models):
+    """An export runs one batch chain whatever machine traced it; with
+    `implementation="auto"`, what this machine resolves (batch chains on a
+    CPU with 2 threads or more)."""
     model, _, _ = models["row_lstm-grey"]
     for name in ("log_prob", "logits"):
         one = serving.serving_functions(model)[name].get_concrete_function().graph
         assert _batch_splits(one) == 0, name
-        two = serving.serving_functions(model, batch_chains=2)[name].get_concrete_function().graph
-        assert _batch_splits(two) == 1, name
-    with pytest.raises(ValueError, match="positive integer"):
-        serving.serving_functions(model, batch_chains=0)
+        auto = serving.serving_functions(model, implementation="auto")[name]
+        assert _batch_splits(auto.get_concrete_function().graph) == _auto_splits(), name
+    with pytest.raises(ValueError, match="Received: implementation='bands'"):
+        serving.serving_functions(model, implementation="bands")
 
 
 @pytest.mark.slow
@@ -325,17 +331,18 @@ def test_onnx_log_prob_runs_one_batch_chain(onnx_session):
 
 @pytest.mark.slow
 def test_saved_model_script_options_for_a_cpu_server(models, workdir, monkeypatch, capsys):
-    """--single-threaded-sampler stores the executor; --batch-chains 2 splits the batch."""
+    """--single-threaded-sampler stores the executor; --implementation auto
+    keeps this machine's choice (batch chains on a CPU with 2 threads)."""
     model, path, inputs = models["row_lstm-grey"]
     base = str(workdir / "cpu_server" / "grey")
-    args = ["--model", path, "--out", base, "--single-threaded-sampler", "--batch-chains", "2"]
+    args = ["--model", path, "--out", base, "--single-threaded-sampler", "--implementation", "auto"]
     code, out, err = run_script("export/saved_model.py", args, monkeypatch, capsys)
     assert code == 0, err
     folder = os.path.join(base, "1")
     assert b"SINGLE_THREADED_EXECUTOR" in _pb(folder)
     loaded = tf.saved_model.load(folder)
     (function,) = loaded.log_prob.concrete_functions
-    assert _batch_splits(function.graph) == 1
+    assert _batch_splits(function.graph) == _auto_splits()
     images, noise = inputs["images_4"], inputs["noise_4"]
     got = loaded.signatures["log_prob"](images=tf.constant(images))["log_prob"]
     np.testing.assert_allclose(got, log_prob(model, images), atol=1e-4, rtol=0)
@@ -344,11 +351,11 @@ def test_saved_model_script_options_for_a_cpu_server(models, workdir, monkeypatc
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_scripts_reject_a_bad_batch_chains(workdir, script, monkeypatch, capsys):
+def test_scripts_reject_a_bad_implementation(workdir, script, monkeypatch, capsys):
     out = str(workdir / "rejected_chains" / "out")
-    args = ["--model", str(workdir / "nope.keras"), "--out", out, "--batch-chains", "0"]
+    args = ["--model", str(workdir / "nope.keras"), "--out", out, "--implementation", "fast"]
     code, _, err = run_script(script, args, monkeypatch, capsys)
-    assert code == 2 and "--batch-chains must be a positive integer" in err
+    assert code == 2 and "invalid choice: 'fast'" in err
     assert not os.path.exists(out)
 
 
