@@ -1,28 +1,8 @@
 """`PixelRNN`: the model of the paper (Table 1) as a Functional `keras.Model`.
 
-    images (values 0 .. levels-1)
-      -> Rescaling to [-1, 1]
-      -> 7x7 masked conv, mask A, 2h maps                         "input_conv"
-      -> num_layers residual blocks                               "block_{n}_*"
-           Row LSTM:        RowLSTM(h, 1x3)  -> 1x1 mask B to 2h -> + input
-           Diagonal BiLSTM: DiagonalBiLSTM(h) -> 1x1 mask B to 2h -> + input
-           PixelCNN:        ReLU, 1x1 (h), ReLU, 3x3 (h), ReLU, 1x1 (2h) -> + input
-      -> skip connections: a learnable 1x1 mask-B conv of every layer's output, summed
-      -> ReLU, 1x1 mask B (output_units), ReLU, 1x1 mask B (C * levels)
-      -> logits (B, H, W, C, levels)
-
-Every convolution keeps the colour groups (R, G, B) of `color_channels`, so
-the logits of colour `c` at pixel `(i, j)` depend only on pixels before
-`(i, j)` and on the colours `< c` of `(i, j)` itself.
-
-A conditional model (`num_classes`, or `small_image_shape` for the second
-stage of the multi-scale PixelRNN) has a second input, the condition: one
-integer label per image, one-hot encoded (and, with `condition_units`, turned
-into a learned map per class), or a small image upsampled by
-(de)convolutions to a map of `condition_units` channels. The 7x7 input layer,
-every recurrent layer (PixelCNN: every block's 3x3 convolution) adds a
-learned 1x1 projection of it to its input-to-state pre-activations
-(`keras_pixelrnn.layers.conditioning`).
+The graph is built by `keras_pixelrnn.models.builder`; this module is the
+model: its configuration, its presets, and what it computes (likelihoods,
+samples, completions), through `likelihood` and `keras_pixelrnn.generation`.
 """
 
 import math
@@ -31,17 +11,14 @@ import keras
 import numpy as np
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.layers.conditioning import OneHotLabels
-from keras_pixelrnn.layers.color_logits import ColorLogits
-from keras_pixelrnn.layers.diagonal_bilstm import DiagonalBiLSTM
-from keras_pixelrnn.layers.masked_conv2d import MaskedConv2D
-from keras_pixelrnn.layers.row_lstm import RowLSTM
 from keras_pixelrnn.models import likelihood
+from keras_pixelrnn.models.builder import (
+    ARCHITECTURES, build_graph, check_arguments, check_condition_arguments,
+)
+from keras_pixelrnn.models.conditions import model_conditions
 from keras_pixelrnn.models import presets as _presets
 from keras_pixelrnn.models.presets import DESCRIPTIONS, PRESETS, preset_config
 from keras_pixelrnn.utils import arguments
-
-ARCHITECTURES = ("pixel_cnn", "row_lstm", "diagonal_bilstm")
 
 
 class _ClassProperty:
@@ -50,113 +27,6 @@ class _ClassProperty:
 
     def __get__(self, instance, owner):
         return self.getter(owner)
-
-
-def _check_arguments(architecture, image_shape, num_layers, hidden_units, levels, output_units):
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"`architecture` must be one of {ARCHITECTURES}. "
-            f"Received: architecture={architecture!r}"
-        )
-    image_shape = arguments.shape("image_shape", image_shape, 3, allow_unknown=True)
-    if image_shape[-1] not in (1, 3):
-        raise ValueError(
-            "`image_shape` must be (height, width, colors) with 1 or 3 colors. "
-            f"Received: image_shape={image_shape}"
-        )
-    arguments.integer("num_layers", num_layers)
-    arguments.integer("hidden_units", hidden_units)
-    arguments.integer("levels", levels, minimum=2, maximum=256, why="Images are uint8.")
-    colors = image_shape[-1]
-    output_units = arguments.integer("output_units", output_units, allow_none=True) or 2 * hidden_units
-    for arg, value in (("hidden_units", hidden_units), ("output_units", output_units)):
-        if value % colors:
-            raise ValueError(
-                f"`{arg}` must be divisible by the number of colours ({colors}). "
-                f"Received: {arg}={value}"
-            )
-    return image_shape, output_units
-
-
-def _check_condition_arguments(image_shape, hidden_units, num_classes, small_image_shape,
-                               condition_units):
-    arguments.integer("num_classes", num_classes, minimum=2, allow_none=True)
-    arguments.integer("condition_units", condition_units, allow_none=True)
-    if small_image_shape is None:
-        if num_classes is None or condition_units is None:
-            return None, None  # no map: an unconditional model, or one-hot labels
-        if image_shape[0] is None or image_shape[1] is None:
-            raise ValueError(
-                "A learned map per class (`condition_units` with `num_classes`) needs a "
-                f"fixed image height and width. Received: image_shape={image_shape}"
-            )
-        return None, condition_units
-    if num_classes is not None:
-        raise ValueError(
-            "A model conditions on either class labels or a small image, not both. "
-            f"Received: num_classes={num_classes!r}, small_image_shape={small_image_shape!r}"
-        )
-    small = arguments.shape("small_image_shape", small_image_shape, 3)
-    height, width, colors = image_shape
-    if (
-        len(small) != 3
-        or small[-1] != colors
-        or height is None
-        or width is None
-        or min(small[:2]) < 1
-        or height % small[0]
-        or width % small[1]
-    ):
-        raise ValueError(
-            "`small_image_shape` must be (s, s', colors) with the image's colours and a "
-            f"height and width that divide the image's {image_shape}. "
-            f"Received: small_image_shape={small_image_shape!r}"
-        )
-    return small, 2 * hidden_units if condition_units is None else condition_units
-
-
-def _upsampling_network(small, image_shape, levels, units, policy):
-    """The multi-scale model's conditioning network (section 3.5): a small
-    image `(B, s, s', C)` -> a map `(B, H, W, units)`. Unmasked: the small
-    image is given, the network may see all of it."""
-    factors = (image_shape[0] // small.shape[1], image_shape[1] // small.shape[2])
-    x = keras.layers.Rescaling(
-        2.0 / (levels - 1), offset=-1.0, name="condition_rescale", dtype=policy
-    )(small)
-    x = keras.layers.Conv2D(
-        units, 3, padding="same", activation="relu", name="condition_conv", dtype=policy
-    )(x)
-    return _upsample(x, factors, units, policy)
-
-
-def _upsample(x, factors, units, policy):
-    """A coarse map `(B, H / f, W / f', units)` -> the conditioning map
-    `(B, H, W, units)`: a deconvolution (where `factors` is not 1) and a 3x3
-    convolution."""
-    if factors != (1, 1):
-        x = keras.layers.Conv2DTranspose(
-            units, tuple(2 * f for f in factors), strides=factors, padding="same",
-            activation="relu", name="condition_upsample", dtype=policy,
-        )(x)
-    return keras.layers.Conv2D(units, 3, padding="same", name="condition_map", dtype=policy)(x)
-
-
-def _class_map_network(one_hot, image_shape, units, policy):
-    """A learned map per class (the location-dependent conditioning of
-    Conditional PixelCNN, van den Oord et al. 2016b, section 2.3): a one-hot
-    label `(B, K)` -> a coarse map, a quarter of the image's height and width
-    where they divide by 4 (else a half, else full size) -> the
-    conditioning map `(B, H, W, units)`. A spatially constant bias cannot
-    say *where* a class's strokes are; this map can. Unmasked, like every
-    condition: it never reads the image."""
-    height, width = image_shape[0], image_shape[1]
-    factor = next(f for f in (4, 2, 1) if height % f == 0 and width % f == 0)
-    coarse = (height // factor, width // factor, units)
-    x = keras.layers.Dense(
-        int(np.prod(coarse)), activation="relu", name="class_embedding", dtype=policy
-    )(one_hot)
-    x = keras.layers.Reshape(coarse, name="class_coarse_map", dtype=policy)(x)
-    return _upsample(x, (factor, factor), units, policy)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")
@@ -228,6 +98,11 @@ class PixelRNN(keras.Model):
             conditioning of Conditional PixelCNN; needs a fixed height and
             width). Defaults to None: with `num_classes`, the one-hot label
             itself, the same at every position.
+        implementation: how the recurrent layers compute, `"auto"`
+            (default: the fastest way on the device that runs the graph) or
+            `"portable"` (a way that runs on any device, for exports), passed
+            to every `RowLSTM` or `DiagonalBiLSTM` (see their docstrings and
+            `keras_pixelrnn.layers.execution`). The numbers are the same.
         dtype: dtype policy of the layers (e.g. `"mixed_float16"`); the
             logits are float32 in any case. Defaults to Keras' global policy.
         name: model name; default the architecture.
@@ -264,83 +139,29 @@ class PixelRNN(keras.Model):
         num_classes=None,
         small_image_shape=None,
         condition_units=None,
+        implementation="auto",
         dtype=None,
         **kwargs,
     ):
-        image_shape, outputs = _check_arguments(
+        image_shape, outputs = check_arguments(
             architecture, image_shape, num_layers, hidden_units, levels, output_units
         )
-        small_image_shape, condition_units = _check_condition_arguments(
+        small_image_shape, condition_units = check_condition_arguments(
             image_shape, hidden_units, num_classes, small_image_shape, condition_units
         )
         arguments.number("dropout", dropout, minimum=0, below=1)
-        colors, h = image_shape[-1], hidden_units
+        arguments.one_of("implementation", implementation, ("auto", "portable"))
         policy = keras.dtype_policies.get(dtype) if dtype is not None else keras.config.dtype_policy()
-
-        def conv(filters, kernel_size, name, mask_type="B", dtype=policy):
-            return MaskedConv2D(
-                filters, kernel_size, mask_type=mask_type, color_channels=colors, name=name,
-                dtype=dtype,
-            )
-
-        # === Functional graph ===
-        images = keras.Input(image_shape, name="images")
-        inputs, condition = [images], None
-        if num_classes is not None:
-            labels = keras.Input((), dtype="int32", name="labels")
-            inputs.append(labels)
-            condition = OneHotLabels(num_classes, name="one_hot_labels", dtype=policy)(labels)
-            if condition_units is not None:
-                condition = _class_map_network(condition, image_shape, condition_units, policy)
-        elif small_image_shape is not None:
-            small = keras.Input(small_image_shape, name="small_images")
-            inputs.append(small)
-            condition = _upsampling_network(
-                small, image_shape, levels, condition_units, policy
-            )
-
-        def conditioned(x):
-            return x if condition is None else [x, condition]
-
-        x = keras.layers.Rescaling(2.0 / (levels - 1), offset=-1.0, name="rescale", dtype=policy)(
-            images
+        config = dict(
+            architecture=architecture, image_shape=image_shape, num_layers=num_layers,
+            hidden_units=hidden_units, levels=levels, output_units=outputs, residual=residual,
+            skip_connections=skip_connections, dropout=dropout, num_classes=num_classes,
+            small_image_shape=small_image_shape, condition_units=condition_units,
+            implementation=implementation,
         )
-        x = conv(2 * h, 7, "input_conv", mask_type="A")(conditioned(x))
-        skips = [conv(2 * h, 1, "skip_0")(x)] if skip_connections else []
-        for n in range(1, num_layers + 1):
-            block = x
-            if architecture == "row_lstm":
-                y = RowLSTM(h, color_channels=colors, name=f"block_{n}_row_lstm", dtype=policy)(
-                    conditioned(x)
-                )
-            elif architecture == "diagonal_bilstm":
-                y = DiagonalBiLSTM(
-                    h, color_channels=colors, name=f"block_{n}_diagonal_bilstm", dtype=policy
-                )(conditioned(x))
-            else:
-                y = keras.layers.ReLU(name=f"block_{n}_relu_1", dtype=policy)(x)
-                y = conv(h, 1, f"block_{n}_reduce")(y)
-                y = keras.layers.ReLU(name=f"block_{n}_relu_2", dtype=policy)(y)
-                y = conv(h, 3, f"block_{n}_conv")(conditioned(y))
-                y = keras.layers.ReLU(name=f"block_{n}_relu_3", dtype=policy)(y)
-            y = conv(2 * h, 1, f"block_{n}_project")(y)
-            if dropout:
-                y = keras.layers.Dropout(dropout, name=f"block_{n}_dropout", dtype=policy)(y)
-            if residual:
-                x = keras.layers.Add(name=f"block_{n}_residual", dtype=policy)([block, y])
-            else:
-                x = y
-            if skip_connections:
-                skips.append(conv(2 * h, 1, f"skip_{n}")(x))
-        if skip_connections:
-            x = keras.layers.Add(name="skip_sum", dtype=policy)(skips)
-        x = keras.layers.ReLU(name="output_relu_1", dtype=policy)(x)
-        x = conv(outputs, 1, "output_conv_1")(x)
-        x = keras.layers.ReLU(name="output_relu_2", dtype=policy)(x)
-        x = conv(colors * levels, 1, "output_conv_2", dtype="float32")(x)
-        logits = ColorLogits(colors, name="logits", dtype="float32")(x)
+        inputs, logits = build_graph(config, policy)
         kwargs.setdefault("name", architecture)
-        super().__init__(inputs=inputs if len(inputs) > 1 else images, outputs=logits, **kwargs)
+        super().__init__(inputs=inputs if len(inputs) > 1 else inputs[0], outputs=logits, **kwargs)
 
         # === Config ===
         self.architecture = architecture
@@ -355,6 +176,7 @@ class PixelRNN(keras.Model):
         self.num_classes = num_classes
         self.small_image_shape = small_image_shape
         self.condition_units = condition_units
+        self.implementation = implementation
         self._policy_name = policy.name
 
     def get_config(self):
@@ -373,6 +195,7 @@ class PixelRNN(keras.Model):
                 None if self.small_image_shape is None else list(self.small_image_shape)
             ),
             "condition_units": self.condition_units,
+            "implementation": self.implementation,
             "dtype": self._policy_name,
             "name": self.name,
             "trainable": self.trainable,
@@ -474,46 +297,7 @@ class PixelRNN(keras.Model):
                 `[0, num_classes)`, or a batch or shape that does not match.
                 The message names the argument and echoes the value.
         """
-        if labels is not None and self.num_classes is None:
-            raise ValueError(
-                f"Model {self.name!r} is not class-conditional (num_classes=None), so it takes "
-                f"no `labels`. Received: labels={_short(labels)}"
-            )
-        if small_images is not None and self.small_image_shape is None:
-            raise ValueError(
-                f"Model {self.name!r} does not condition on a small image, so it takes no "
-                f"`small_images`. Received: small_images.shape={np.shape(small_images)}"
-            )
-        if self.num_classes is not None:
-            if labels is None:
-                raise ValueError(
-                    f"Model {self.name!r} is class-conditional (num_classes={self.num_classes}): "
-                    "give `labels`, one integer in [0, num_classes) per image or one for all. "
-                    "Received: labels=None"
-                )
-            return [_check_labels(labels, batch, self.num_classes)]
-        if self.small_image_shape is not None:
-            if small_images is None:
-                raise ValueError(
-                    f"Model {self.name!r} is conditioned on a small image "
-                    f"{self.small_image_shape}: give `small_images`. Received: small_images=None"
-                )
-            small = np.asarray(small_images)
-            if small.ndim != 4 or small.shape[1:] != self.small_image_shape:
-                raise ValueError(
-                    f"`small_images` must have shape (batch, {', '.join(map(str, self.small_image_shape))}). "
-                    f"Received: small_images.shape={small.shape}"
-                )
-            if len(small) != batch:
-                raise ValueError(
-                    f"`small_images` holds {len(small)} images for a batch of {batch}. "
-                    f"Received: small_images.shape={small.shape}"
-                )
-            from keras_pixelrnn.utils.image_checks import check_images
-
-            return [check_images(small, self.small_image_shape, self.levels, "small_images")
-                    .astype(np.float32)]
-        return []
+        return model_conditions(self, batch, labels, small_images)
 
     def log_prob(self, images, batch_size=64, labels=None, small_images=None):
         """`log p(x)` in nats per image, a NumPy array `(N,)`; `log p(x | y)`
@@ -588,32 +372,6 @@ class PixelRNN(keras.Model):
             method=method, progress=progress, conditions=conditions,
         )
 
-
-def _short(value):
-    array = np.asarray(value)
-    return repr(value) if array.size <= 8 else f"array of shape {array.shape}"
-
-
-def _check_labels(labels, batch, num_classes):
-    array = np.asarray(labels)
-    if array.dtype.kind not in "iu" and not (
-        array.dtype.kind == "f" and np.all(np.floor(array) == array)
-    ):
-        raise ValueError(f"`labels` must be integers. Received: labels={_short(labels)}")
-    if array.ndim == 0:
-        array = np.full((batch,), array)
-    if array.ndim != 1 or len(array) != batch:
-        raise ValueError(
-            f"`labels` must hold one label per image ({batch}) or one for all. "
-            f"Received: labels with shape {np.shape(labels)}"
-        )
-    bad = array[(array < 0) | (array >= num_classes)]
-    if bad.size:
-        raise ValueError(
-            f"`labels` must lie in [0, {num_classes}) for a model with num_classes="
-            f"{num_classes}. Received: label {int(bad[0])} in labels={_short(labels)}"
-        )
-    return array.astype(np.int32)
 
 def build_pixel_rnn(architecture, image_shape, num_layers, hidden_units, levels=256,
                     output_units=None, residual=True, skip_connections=True, name=None):
