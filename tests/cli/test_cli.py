@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -12,6 +11,8 @@ import pytest
 from keras_pixelrnn import cli
 from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+
+from waiting import wait_for
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
 TRAIN = ["train", "--architecture", "pixel_cnn", "--layers", "1", "--hidden", "4",
@@ -59,12 +60,13 @@ def test_interrupted_training_resumes_from_the_saved_epoch(digits, tmp_path):
     args = recurrent(TRAIN, "row_lstm") + ["--dataset", str(digits), "--out", str(out)]
     first = subprocess.Popen([sys.executable, "-m", "keras_pixelrnn.cli", *args, "--epochs", "200"],
                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 240
-    while not (out / "checkpoints" / "epoch_002.keras").exists():
-        assert first.poll() is None and time.time() < deadline, "training did not get to epoch 2"
-        time.sleep(0.2)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
+    try:
+        wait_for(lambda: (out / "checkpoints" / "epoch_002.keras").exists() or first.poll() is not None,
+                 240, "epoch 2's checkpoint")
+        assert first.poll() is None, "training ended before epoch 2"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
     names = os.listdir(out / "checkpoints")
     done = max(int(name[6:9]) for name in names if name.startswith("epoch_"))
     assert not (out / "model.keras").exists()

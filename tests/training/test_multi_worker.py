@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 import keras
 import numpy as np
@@ -20,6 +19,8 @@ import tensorflow as tf
 from keras_pixelrnn import PixelRNN
 from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
 from keras_pixelrnn.training.launch import Job
+
+from waiting import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -113,12 +114,14 @@ def test_a_killed_worker_rejoins_and_the_job_resumes_with_one_writer(tmp_path):
     killed = []
 
     def kill_worker_1_during_epoch_4():
-        deadline = time.time() + 240
-        while not (out / "checkpoints" / "epoch_003.keras").exists() and time.time() < deadline:
-            time.sleep(0.05)
-        # Into epoch 4 (its 6 steps take 0.5-1 s here), before its backup:
-        # BackupCallback saves before the checkpoint file appears.
-        time.sleep(0.1)
+        # Epoch 3's checkpoint exists, so its backup is whole (BackupCallback
+        # saves before the checkpoint appears) and epoch 4 is the one to run:
+        # the kill lands before epoch 4's backup, whatever the machine's speed.
+        try:
+            wait_for((out / "checkpoints" / "epoch_003.keras").exists, 240, "epoch 3's checkpoint")
+        except TimeoutError as error:  # the job runs on unkilled, and the test fails below
+            killed.append(str(error))
+            return
         killed.append(os.path.exists(out / "checkpoints" / "epoch_004.keras"))
         job.processes[1].send_signal(signal.SIGKILL)
 
