@@ -7,6 +7,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_pixelrnn import cli
 from keras_pixelrnn.models.likelihood import log_prob
@@ -29,9 +30,17 @@ def digits(tmp_path_factory):
     return path
 
 
-def run_cli(args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "keras_pixelrnn.cli", *args], env=ENV,
+def run_cli(args, env=ENV, **kwargs):
+    return subprocess.run([sys.executable, "-m", "keras_pixelrnn.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def devices_env(count):
+    """ENV for a run on `count` local devices: this machine's GPUs where it
+    has that many, else the CPU split into `count` logical devices (GPUs
+    hidden where there are fewer than `count`, which `--devices` refuses)."""
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return ENV if gpus == 0 or gpus >= count else dict(ENV, CUDA_VISIBLE_DEVICES="-1")
 
 
 def test_train_then_evaluate_json(digits, tmp_path, capsys):
@@ -92,7 +101,7 @@ def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path, architect
     out = tmp_path / "run"
     result = run_cli(recurrent(TRAIN, architecture) + [
         "--dataset", str(digits), "--epochs", "2", "--strategy", "mirrored", "--devices", "2",
-        "--out", str(out)])
+        "--out", str(out)], env=devices_env(2))
     assert result.returncode == 0, result.stderr[-2000:]
     recipe = json.loads((out / "recipe.json").read_text())
     assert (recipe["strategy"], recipe["replicas"], recipe["per_replica_batch"]) == ("mirrored", 2, 4)
@@ -106,7 +115,7 @@ def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path, architect
 @pytest.mark.slow
 def test_a_global_batch_that_does_not_split_over_the_devices(digits, tmp_path):
     result = run_cli(TRAIN + ["--dataset", str(digits), "--devices", "2", "--batch-size", "7",
-                              "--out", str(tmp_path / "run")])
+                              "--out", str(tmp_path / "run")], env=devices_env(2))
     assert result.returncode == 2
     assert "divisible by the number of replicas (2). Received: --batch-size 7" in result.stderr
 

@@ -64,12 +64,23 @@ def test_more_gpus_than_there_are(monkeypatch):
 
 @pytest.mark.parametrize("strategy, devices, message", [
     ("one-device", 2, "one-device trains on one device. Received: --devices 2"),
-    ("multi-worker", 2, "picks GPUs, and this machine has none. Received: --devices 2"),
     ("auto", 0, "--devices must be a positive integer. Received: --devices 0"),
 ])
 def test_bad_strategy_and_devices(strategy, devices, message):
     with pytest.raises(ValueError, match=message):
         distribute.check_devices(strategy, devices)
+
+
+def test_multi_worker_devices_pick_gpus():
+    """`--devices 2` under multi-worker picks GPUs: refused on a machine
+    without one (each worker trains on its one CPU device), accepted on one
+    with GPUs."""
+    if tf.config.list_physical_devices("GPU"):
+        distribute.check_devices("multi-worker", 2)
+    else:
+        with pytest.raises(ValueError, match="picks GPUs, and this machine has none. "
+                                             "Received: --devices 2"):
+            distribute.check_devices("multi-worker", 2)
 
 
 TRAIN = ["train", "--architecture", "pixel_cnn", "--layers", "1", "--hidden", "4", "--levels", "2",

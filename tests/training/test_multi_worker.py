@@ -23,7 +23,9 @@ from keras_pixelrnn.training.launch import Job
 from waiting import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+# Every worker trains on its CPU, on a GPU machine too: the workers of one
+# machine would otherwise share its GPU.
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
 SETUP = {"architectures": ["row_lstm", "diagonal_bilstm"], "batch_size": 8, "epochs": 2,
          "validation": 12, "learning_rate": 1e-2,
          "model": {"num_layers": 1, "hidden_units": 4, "levels": 2}}
@@ -62,19 +64,21 @@ def equivalence_job(tmp_path_factory):
 
 
 def single_process(architecture, images, initial):
-    """The same training in one process, through `model.fit`."""
-    keras.utils.set_random_seed(0)
-    model = PixelRNN(image_shape=images.shape[1:], architecture=architecture, **SETUP["model"])
-    model.set_weights(initial)
-    model.compile(keras.optimizers.Adam(SETUP["learning_rate"]), loss=PixelRNNLoss(),
-                  metrics=[NatsPerImage(), BitsPerDim()])
+    """The same training in one process, through `model.fit`, on the CPU
+    (where the workers train, whatever else this machine has)."""
 
     def batches(x):
         return tf.data.Dataset.from_tensor_slices(x).batch(SETUP["batch_size"]).map(
             lambda a: (tf.cast(a, tf.float32), a))
 
-    history = model.fit(batches(images), epochs=SETUP["epochs"], shuffle=False, verbose=0,
-                        validation_data=batches(images[:SETUP["validation"]]))
+    with tf.device("/CPU:0"):
+        keras.utils.set_random_seed(0)
+        model = PixelRNN(image_shape=images.shape[1:], architecture=architecture, **SETUP["model"])
+        model.set_weights(initial)
+        model.compile(keras.optimizers.Adam(SETUP["learning_rate"]), loss=PixelRNNLoss(),
+                      metrics=[NatsPerImage(), BitsPerDim()])
+        history = model.fit(batches(images), epochs=SETUP["epochs"], shuffle=False, verbose=0,
+                            validation_data=batches(images[:SETUP["validation"]]))
     return model, history.history
 
 
