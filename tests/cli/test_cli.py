@@ -43,6 +43,7 @@ def devices_env(count):
     return ENV if gpus == 0 or gpus >= count else dict(ENV, CUDA_VISIBLE_DEVICES="-1")
 
 
+@pytest.mark.slow
 def test_train_then_evaluate_json(digits, tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(TRAIN + ["--dataset", str(digits), "--epochs", "2", "--out", str(out)]) == 0

