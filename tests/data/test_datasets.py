@@ -125,6 +125,7 @@ def test_mnist_5k_split():
     assert {label_of[key] for key in validation_keys} == set(range(10))
 
 
+@pytest.mark.slow
 def test_mnist_5k_pipeline(batches_of):
     validation = make_dataset("mnist_5k", split="validation", batch_size=128, shuffle=False)
     batches = batches_of(validation)

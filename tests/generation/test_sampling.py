@@ -211,6 +211,7 @@ def test_cached_rejects_a_layer_called_twice():
 # Seeds and temperature.
 
 
+@pytest.mark.slow
 def test_seed_decides_the_images():
     model = random_model("diagonal_bilstm", (4, 4, 1), 256)
     first = sampling.sample(model, 3, seed=7)
