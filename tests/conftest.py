@@ -1,3 +1,18 @@
+"""Shared fixtures of the test suite, and its two lanes.
+
+* The quick lane, `bash scripts/test.sh --quick` (`pytest -m "not slow"`):
+  every test not marked slow, for every edit. It still checks each layer's
+  causality and exactness, grey and RGB, and the cached sampler against the
+  naive one.
+* The whole suite, `bash scripts/test.sh`: what CI runs, and what runs
+  before a change is handed over.
+
+A test is slow where it takes more than a few seconds: `@pytest.mark.slow`
+on the test, or, for some cases of a parametrized test (and for the tests of
+`tests/layers/` and `tests/analysis/`), a line of `lanes.SLOW_CASES`, which
+the hook below turns into the same mark.
+"""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -7,8 +22,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import lanes  # noqa: E402
 import numpy_reference as ref  # noqa: E402
 import random_weights  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
+def pytest_collection_modifyitems(items):
+    """Marks slow the cases that `lanes.SLOW_CASES` lists."""
+    for item in items:
+        if lanes.is_slow(item.nodeid):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

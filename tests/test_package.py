@@ -43,6 +43,7 @@ def test_import_without_tensorflow_says_how_to_install_it():
     assert 'pip install "keras-pixelrnn[cpu]"' in done.stderr
 
 
+@pytest.mark.slow
 def test_import_with_another_keras_backend_says_so():
     done = run_python("import keras_pixelrnn", KERAS_BACKEND="numpy")
     assert done.returncode != 0

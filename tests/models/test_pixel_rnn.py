@@ -80,6 +80,7 @@ def test_logits_shape_and_dtype_and_unknown_size():
         assert logits.dtype == "float32"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_training_lowers_the_loss_and_keras_round_trip(architecture, tmp_path):
     model = tiny(architecture, 1, levels=2)
@@ -168,6 +169,7 @@ def random_pixel_rnn(architecture="row_lstm", image_shape=(4, 5, 3), levels=256,
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_pixel_rnn_config_and_keras_round_trips_score_alike(architecture, tmp_path):
     model = random_pixel_rnn(architecture, output_units=12, residual=architecture != "row_lstm")
@@ -189,6 +191,7 @@ def test_pixel_rnn_config_and_keras_round_trips_score_alike(architecture, tmp_pa
     np.testing.assert_array_equal(loaded.sample(2, seed=3), model.sample(2, seed=3))
 
 
+@pytest.mark.slow
 def test_pixel_rnn_methods_are_the_module_functions():
     model = random_pixel_rnn("diagonal_bilstm", (4, 4, 1), levels=2)
     images = np.random.default_rng(2).integers(0, 2, (5, 4, 4, 1), np.uint8)

@@ -258,6 +258,7 @@ def test_shipped_weights_give_the_figure_of_their_card(shipped_model):
     assert abs(nats - card["check"]["nats_per_image"]) <= 0.05, (nats, card["check"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pixel", [(0, 0), (5, 10), (14, 0), (10, 27), (27, 27)], ids=str)
 def test_shipped_models_are_causal(shipped_model, pixel):
     """Exact receptive fields of the trained model, as for a built one (tests/models/test_pixel_rnn.py)."""

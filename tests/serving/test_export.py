@@ -25,6 +25,7 @@ from keras_pixelrnn.generation.sampling import generate
 from export_helpers import (
     ROOT, SIGNATURE_OUTPUTS, fresh_process, onnx_sessions, randomized_models, run_onnx, run_script,
 )
+from waiting import wait_for
 
 CASES = {
     f"{arch}-{kind}": (arch, shape, levels)
@@ -487,7 +488,6 @@ def test_saved_model_cli(models, saved_models, workdir):
 )
 def test_tensorflow_model_server(models, saved_models, workdir):
     import socket
-    import time
     import urllib.request
 
     model, _, inputs = models["row_lstm-rgb"]
@@ -512,15 +512,20 @@ def test_tensorflow_model_server(models, saved_models, workdir):
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
+    def ready():
+        """The model's status endpoint answers AVAILABLE (or the server has exited)."""
+        if server.poll() is not None:
+            return True
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/pixelrnn",
+                                        timeout=5) as response:
+                return "AVAILABLE" in response.read().decode()
+        except OSError:  # not listening yet, or the model not loaded yet (404)
+            return False
+
     try:
-        for _ in range(120):
-            try:
-                status = f"http://127.0.0.1:{port}/v1/models/pixelrnn"
-                with urllib.request.urlopen(status, timeout=5) as response:
-                    if "AVAILABLE" in response.read().decode():
-                        break
-            except OSError:
-                time.sleep(0.5)
+        wait_for(ready, 120, "tensorflow_model_server serving the model")
+        assert server.poll() is None, f"tensorflow_model_server exited ({server.returncode})"
         images, noise = inputs["images_4"], inputs["noise_4"]
         status, body = predict({"signature_name": "log_prob", "instances": images.tolist()})
         assert status == 200, body

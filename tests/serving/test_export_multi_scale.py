@@ -32,6 +32,7 @@ def exported(tmp_path_factory):
     return model, folder, images, noise, write_saved_model(model, str(folder / "serving"))
 
 
+@pytest.mark.slow
 def test_signatures(exported):
     model = exported[0]
     assert signature_names(model) == ("log_prob", "sample")

@@ -11,6 +11,8 @@ import pytest
 
 from keras_pixelrnn.training.callbacks import AtomicCheckpoint, BackupCallback, TrainingBackup
 
+from waiting import wait_for
+
 
 def tiny_model():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
@@ -65,9 +67,10 @@ KILLED_WHILE_SAVING = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_backup_survives_a_kill_at_any_moment(tmp_path):
-    """A process saving backups as fast as it can is killed (SIGKILL) at an
-    arbitrary moment, mid-write most likely: the backup restores whole, the
-    weights of the very epoch it records."""
+    """A process saving backups as fast as it can is killed (SIGKILL) while
+    a save is being written (TensorFlow writes it in a `ckpt-N_temp` folder
+    first): the backup restores whole, the weights of the very epoch it
+    records."""
     folder = tmp_path / "backup"
     worker = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_SAVING, str(folder)],
                               stdout=subprocess.PIPE, text=True,
@@ -78,9 +81,12 @@ def test_backup_survives_a_kill_at_any_moment(tmp_path):
         line = worker.stdout.readline()
         assert line and time.time() < deadline, "the worker did not save"
         saved = int(line)
-    time.sleep(0.37)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
+    try:
+        wait_for(lambda: any(name.endswith("_temp") for name in os.listdir(folder)), 120,
+                 "a save in progress")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
     model = keras.Sequential([keras.Input((512,)), keras.layers.Dense(512), keras.layers.Dense(512)])
     model.compile("adam", "mse")
     epochs = TrainingBackup(str(folder), model).restore()

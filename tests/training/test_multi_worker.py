@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 import keras
 import numpy as np
@@ -21,8 +20,12 @@ from keras_pixelrnn import PixelRNN
 from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
 from keras_pixelrnn.training.launch import Job
 
+from waiting import wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+# Every worker trains on its CPU, on a GPU machine too: the workers of one
+# machine would otherwise share its GPU.
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
 SETUP = {"architectures": ["row_lstm", "diagonal_bilstm"], "batch_size": 8, "epochs": 2,
          "validation": 12, "learning_rate": 1e-2,
          "model": {"num_layers": 1, "hidden_units": 4, "levels": 2}}
@@ -61,19 +64,21 @@ def equivalence_job(tmp_path_factory):
 
 
 def single_process(architecture, images, initial):
-    """The same training in one process, through `model.fit`."""
-    keras.utils.set_random_seed(0)
-    model = PixelRNN(image_shape=images.shape[1:], architecture=architecture, **SETUP["model"])
-    model.set_weights(initial)
-    model.compile(keras.optimizers.Adam(SETUP["learning_rate"]), loss=PixelRNNLoss(),
-                  metrics=[NatsPerImage(), BitsPerDim()])
+    """The same training in one process, through `model.fit`, on the CPU
+    (where the workers train, whatever else this machine has)."""
 
     def batches(x):
         return tf.data.Dataset.from_tensor_slices(x).batch(SETUP["batch_size"]).map(
             lambda a: (tf.cast(a, tf.float32), a))
 
-    history = model.fit(batches(images), epochs=SETUP["epochs"], shuffle=False, verbose=0,
-                        validation_data=batches(images[:SETUP["validation"]]))
+    with tf.device("/CPU:0"):
+        keras.utils.set_random_seed(0)
+        model = PixelRNN(image_shape=images.shape[1:], architecture=architecture, **SETUP["model"])
+        model.set_weights(initial)
+        model.compile(keras.optimizers.Adam(SETUP["learning_rate"]), loss=PixelRNNLoss(),
+                      metrics=[NatsPerImage(), BitsPerDim()])
+        history = model.fit(batches(images), epochs=SETUP["epochs"], shuffle=False, verbose=0,
+                            validation_data=batches(images[:SETUP["validation"]]))
     return model, history.history
 
 
@@ -113,12 +118,14 @@ def test_a_killed_worker_rejoins_and_the_job_resumes_with_one_writer(tmp_path):
     killed = []
 
     def kill_worker_1_during_epoch_4():
-        deadline = time.time() + 240
-        while not (out / "checkpoints" / "epoch_003.keras").exists() and time.time() < deadline:
-            time.sleep(0.05)
-        # Into epoch 4 (its 6 steps take 0.5-1 s here), before its backup:
-        # BackupCallback saves before the checkpoint file appears.
-        time.sleep(0.1)
+        # Epoch 3's checkpoint exists, so its backup is whole (BackupCallback
+        # saves before the checkpoint appears) and epoch 4 is the one to run:
+        # the kill lands before epoch 4's backup, whatever the machine's speed.
+        try:
+            wait_for((out / "checkpoints" / "epoch_003.keras").exists, 240, "epoch 3's checkpoint")
+        except TimeoutError as error:  # the job runs on unkilled, and the test fails below
+            killed.append(str(error))
+            return
         killed.append(os.path.exists(out / "checkpoints" / "epoch_004.keras"))
         job.processes[1].send_signal(signal.SIGKILL)
 

@@ -58,6 +58,7 @@ class LastRawWeights(keras.callbacks.Callback):
         self.weights = self.model.get_weights()
 
 
+@pytest.mark.slow
 def test_averaged_weights_are_the_ones_kept_saved_and_exported(tmp_path):
     from keras_pixelrnn.serving import write_saved_model
 
@@ -83,6 +84,7 @@ def test_averaged_weights_are_the_ones_kept_saved_and_exported(tmp_path):
     np.testing.assert_allclose(got, model.log_prob(test), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_averaged_swaps_the_averages_in_and_back():
     model = tiny_model()
     model.compile(recipe.make_optimizer(1e-2, total_steps=100, ema=0.9), loss=PixelRNNLoss())
@@ -132,6 +134,7 @@ def test_keep_best_on_disk_survives_a_resumed_run(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_the_train_command_applies_the_recipe(tmp_path):
     from keras_pixelrnn import cli
 
