@@ -19,17 +19,16 @@ sub-pixel) and so return the same images:
   the noise.
 
 Samplers are kept with the model (`sampler`): the compiled loop is traced on
-the first call and reused. In this process the cached sampler runs under
-TensorFlow's single-threaded executor on a machine without a GPU (the
-choice for the machine that runs it); exported graphs keep the default
-executor unless asked otherwise (`keras_pixelrnn.serving.signatures`).
+the first call and reused for every batch size. In this process the cached
+sampler runs under TensorFlow's single-threaded executor on a machine
+without a GPU (the choice for the machine that runs it); exported graphs
+keep the default executor unless asked otherwise
+(`keras_pixelrnn.serving.signatures`).
 
 Given the noise, sampling is deterministic: the inverse CDF maps `u` to the
 smallest value `v` with `P(x <= v) > u`. `known` sub-pixels (image
 completion) are copied instead of drawn, and later draws condition on them.
 """
-
-import functools
 
 import numpy as np
 import tensorflow as tf
@@ -37,7 +36,7 @@ import tensorflow as tf
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils import arguments
-from keras_pixelrnn.utils.traced_functions import kept_function
+from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
 from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
 
 METHODS = ("cached", "naive")
@@ -64,21 +63,47 @@ def _pick(log_probs, value):
 class _Sampler:
     """Shared driver: `init(batch, conditions)` and `rows(state, noise, known,
     values, temperature, start, stop)` where state = (image, log_prob,
-    caches, conditions)."""
+    caches, conditions).
+
+    `rows` is compiled once for every batch size: its `input_signature`
+    leaves the batch axis of each argument free. `traces` counts its traces.
+    """
 
     def __init__(self, model, jit_compile):
         self.model = model
         self.height, self.width, self.colors = image_shape(model)
         self.levels = model_levels(model)
-        # Not the bound method: TensorFlow counts the traces of one Python
-        # code object over all the functions made of it, and warned of
-        # "retracing" when a process drew from its sixth model, though each
-        # sampler had traced once. A partial has no code object of its own:
-        # each sampler's traces are counted on their own.
-        self._compiled_rows = tf.function(
-            functools.partial(type(self)._rows, self), jit_compile=jit_compile
+        self._compiled_rows = CountedFunction(
+            self._rows, self._rows_signature(), jit_compile=jit_compile
         )
         self.executor = None
+
+    @property
+    def traces(self):
+        """How many times the compiled `rows` has been traced."""
+        return self._compiled_rows.traces
+
+    def _rows_signature(self):
+        """The `tf.TensorSpec`s of `rows`'s arguments, batch axis None.
+
+        Each cache keeps the batch on its own axis; `init` traced with a
+        symbolic batch size gives the state's specs without knowing which."""
+        conditions = [
+            tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype) for x in self.model.inputs[1:]
+        ]
+        state = tf.function(self.init, autograph=False).get_concrete_function(
+            tf.TensorSpec([], tf.int32), conditions
+        ).structured_outputs
+        images = (None, self.height, self.width, self.colors)
+        return (
+            tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), state),
+            tf.TensorSpec(images, tf.float32, name="noise"),
+            tf.TensorSpec(images, tf.bool, name="known"),
+            tf.TensorSpec(images, tf.int32, name="values"),
+            tf.TensorSpec([], tf.float32, name="temperature"),
+            tf.TensorSpec([], tf.int32, name="start"),
+            tf.TensorSpec([], tf.int32, name="stop"),
+        )
 
     def rows(self, state, noise, known, values, temperature, start, stop):
         """Draws rows `start` to `stop` (tensors) into `state`; compiled."""
@@ -153,8 +178,8 @@ class CachedSampler(_Sampler):
     """Per sub-pixel, only the pixel of every layer that it changes."""
 
     def __init__(self, model, jit_compile):
+        self.graph = PixelGraph(model, image_shape(model)[1])  # before `init` is traced
         super().__init__(model, jit_compile)
-        self.graph = PixelGraph(model, self.width)
         # A pixel is hundreds of tiny ops. On a CPU, TensorFlow's default
         # executor spends more time handing them from thread to thread than
         # running them; the single-threaded one runs them in line (2-3x faster
@@ -225,8 +250,8 @@ def _check_temperature(temperature):
 
 def sampler(model, method="cached", jit_compile=False):
     """The `NaiveSampler` or `CachedSampler` of `model`, kept with the model:
-    its compiled loop is traced once (again for a new batch size), not at
-    every call."""
+    its compiled loop is traced once for every batch size, not at every
+    call (its `traces` attribute counts the traces)."""
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
     shape = image_shape(model)

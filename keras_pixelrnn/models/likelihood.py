@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
-from keras_pixelrnn.utils.traced_functions import kept_function
+from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
 
 
 def sub_pixel_log_probs(logits, images):
@@ -71,7 +71,7 @@ def log_prob(model, images, batch_size=64, conditions=None):
     batch_size = arguments.integer("batch_size", batch_size)
     images = check_images(images, image_shape(model), model_levels(model))
     conditions = check_conditions(model, conditions, len(images))
-    score = kept_function(model, "log_prob", lambda: _scorer(model))
+    score = scorer(model)
     out = [
         score(
             tf.constant(images[start : start + batch_size]),
@@ -82,18 +82,29 @@ def log_prob(model, images, batch_size=64, conditions=None):
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
+def scorer(model):
+    """The compiled function behind `log_prob`, kept with `model`.
+
+    `scorer(model)(images, *conditions)` gives `log p(x)` `(B,)` of int32
+    images `(B, H, W, C)` (and the condition inputs, for a conditional
+    model) as a tensor. Its `input_signature` leaves the batch axis free:
+    it is traced once whatever the batch sizes, and its `traces` attribute
+    counts the traces.
+    """
+    return kept_function(model, "log_prob", lambda: _scorer(model))
+
+
 def _scorer(model):
     specs = [tf.TensorSpec((None,) + image_shape(model), tf.int32, name="images")] + [
         tf.TensorSpec((None,) + tuple(c.shape[1:]), c.dtype, name=c.name) for c in model.inputs[1:]
     ]
 
-    @tf.function(input_signature=specs)
     def score(images, *conditions):
         inputs = tf.cast(images, tf.float32)
         logits = model([inputs, *conditions] if conditions else inputs, training=False)
         return log_prob_from_logits(logits, images)
 
-    return score
+    return CountedFunction(score, specs)
 
 
 @keras.saving.register_keras_serializable(package="keras_pixelrnn")

@@ -113,6 +113,26 @@ def test_xla_and_traced_cached_sampling_match_naive():
     np.testing.assert_array_equal(traced, naive)
 
 
+def test_one_trace_serves_every_batch_size():
+    """Sampling 3, 1 and 5 images and completing 2 (row by row, as
+    `progress=True` draws) traces each method's sampler once, and the cached
+    sampler still draws what the naive one draws."""
+    model = random_model("row_lstm", (4, 5, 1), 2, seed=10)
+    noise = np.random.default_rng(5).random((5, 4, 5, 1), np.float32)
+    drawn = {}
+    for method in sampling.METHODS:
+        run = sampling.sampler(model, method)
+        assert run.traces == 0
+        drawn[method] = [sampling.generate(model, noise[:n], method=method) for n in (3, 1, 5)]
+        drawn[method].append(sampling.complete(model, drawn[method][-1][:2], keep_rows=2, seed=0,
+                                               method=method, progress=True))
+        assert sampling.sampler(model, method) is run
+        assert run.traces == 1
+    assert_varied(drawn["naive"][2])
+    for cached, naive in zip(drawn["cached"], drawn["naive"]):
+        np.testing.assert_array_equal(cached, naive)
+
+
 @pytest.mark.slow
 def test_mixed_precision_model_samples():
     """The cached sampler evaluates a mixed_float16 model in float32: it runs,

@@ -12,6 +12,7 @@ from keras_pixelrnn.models.likelihood import (
     bits_per_dim,
     log_prob,
     log_prob_from_logits,
+    scorer,
 )
 from keras_pixelrnn.models.pixel_rnn import build_pixel_rnn
 
@@ -50,6 +51,17 @@ def test_uniform_logits_give_exactly_hwc_log_levels(model_and_images):
     last.bias.assign(np.zeros(last.bias.shape))
     expected = -np.prod(images.shape[1:]) * math.log(levels)
     np.testing.assert_allclose(log_prob(model, images), expected, rtol=1e-6)
+
+
+def test_log_prob_traces_once_for_every_batch_size(model_and_images):
+    """Batches of 2, 2 and a last one of 1, then one of 5: one trace, and
+    the same log-probabilities whatever the batching."""
+    model, images, levels = model_and_images
+    images = np.concatenate([images, images[::-1]])[:5]
+    assert scorer(model).traces == 0
+    batched = log_prob(model, images, batch_size=2)
+    np.testing.assert_allclose(batched, log_prob(model, images), rtol=1e-6)
+    assert scorer(model).traces == 1
 
 
 def test_bits_per_dim_is_nats_over_dims_ln2(model_and_images):

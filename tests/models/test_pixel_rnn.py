@@ -1,4 +1,3 @@
-import logging
 import math
 
 import keras
@@ -7,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_pixelrnn import receptive_field
-from keras_pixelrnn.models.likelihood import PixelRNNLoss, log_prob
+from keras_pixelrnn.models.likelihood import PixelRNNLoss, log_prob, scorer
 from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES, PRESETS, build_pixel_rnn, build_preset
 
 
@@ -216,34 +215,26 @@ def test_pixel_rnn_traces_its_sampler_and_scorer_once():
     model.sample(2, seed=0)
     run = sampling.sampler(model, "cached")
     assert sampling.sampler(model, "cached") is run
-    traced = run._compiled_rows.experimental_get_tracing_count()
-    assert traced == 1
+    assert run.traces == 1
     first = model.sample(2, seed=1)
-    assert run._compiled_rows.experimental_get_tracing_count() == traced
     assert not np.array_equal(first, model.sample(2, seed=2))
-    # A new batch size may trace again; a new method is its own sampler.
+    model.sample(3, seed=0)  # a new batch size: the same trace
+    assert run.traces == 1
+    # A new method is its own sampler.
     assert sampling.sampler(model, "naive") is not run
     images = np.zeros((7, 4, 5, 1), np.uint8)
     model.log_prob(images, batch_size=3)  # batches of 3, 3 and 1
     model.log_prob(images[:2])
-    from keras_pixelrnn.utils.traced_functions import kept_function
-    scorer = kept_function(model, "log_prob", lambda: None)
-    assert scorer.experimental_get_tracing_count() == 1
+    assert scorer(model).traces == 1
 
 
-def test_sampling_from_many_models_gives_no_retracing_warning():
-    """Each model's sampler traces once; TensorFlow's retracing warning,
-    which counts the traces of one Python function, stays silent."""
-    messages = []
-    handler = logging.Handler()
-    handler.emit = lambda record: messages.append(record.getMessage())
-    tf.get_logger().addHandler(handler)
-    try:
-        for seed in range(7):
-            random_pixel_rnn("row_lstm", (3, 3, 1), levels=2).sample(1, seed=seed)
-    finally:
-        tf.get_logger().removeHandler(handler)
-    assert not [m for m in messages if "retracing" in m], messages
+def test_sampling_from_many_models_traces_each_sampler_once():
+    """Each model keeps its own sampler, traced once by its first call."""
+    for seed in range(7):
+        model = random_pixel_rnn("row_lstm", (3, 3, 1), levels=2)
+        model.sample(1, seed=seed)
+        model.sample(2, seed=seed)
+        assert sampling.sampler(model, "cached").traces == 1
 
 
 def test_pixel_rnn_presets_list_every_preset():
