@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
+from keras_pixelrnn.layers import execution
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
@@ -182,10 +183,10 @@ class CachedSampler(_Sampler):
         super().__init__(model, jit_compile)
         # A pixel is hundreds of tiny ops. On a CPU, TensorFlow's default
         # executor spends more time handing them from thread to thread than
-        # running them; the single-threaded one runs them in line (2-3x faster
-        # here; kernels keep their own threads). Its loops must stay
+        # running them; the single-threaded one runs them in line (faster; see
+        # the benchmark docs; kernels keep their own threads). Its loops must stay
         # functional, so tracing happens under it too.
-        if not jit_compile and not tf.config.list_logical_devices("GPU"):
+        if not jit_compile and execution.device() != "gpu":
             self.executor = "SINGLE_THREADED_EXECUTOR"
 
     def init(self, batch, conditions=()):

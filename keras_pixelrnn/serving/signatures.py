@@ -49,7 +49,7 @@ asked for:
   on a CPU with 2 cores or more), for a server of the same kind.
 * `executor=None` (default): `sample` runs under TensorFlow's default
   executor, which runs anywhere. `"SINGLE_THREADED_EXECUTOR"` runs the
-  sampler's hundreds of tiny ops per pixel in line, 2-3x faster on a
+  sampler's hundreds of tiny ops per pixel in line, faster on a
   CPU-only server, and is stored in the graph (the call op keeps it), so it
   is for a SavedModel meant for such a server only.
 """
@@ -162,8 +162,8 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
             graphs. ONNX has no assertions; the ONNX export leaves them out.
         executor: TensorFlow function executor of the sampler's graph inside
             `sample`. `None` (default, portable): TensorFlow's default.
-            `"SINGLE_THREADED_EXECUTOR"`: fastest on a CPU-only server (2-3x
-            on the sampler's hundreds of tiny ops per pixel). `"auto"`: the
+            `"SINGLE_THREADED_EXECUTOR"`: fastest on a CPU-only server (it runs
+            the sampler's hundreds of tiny ops per pixel in line). `"auto"`: the
             cached sampler's own choice for the machine that traces.
             A SavedModel stores it.
         implementation: `"portable"` (default): the layers compute in the
