@@ -252,7 +252,7 @@ def test_labels_of_a_source_without_them(tmp_path, loader, make_source, match):
                      r"bad\.npz' holds labels 9, 12, which a model with num_classes=4 cannot "
                      r"represent.*Received: num_classes=4", id="beyond_num_classes"),
         pytest.param({"labels": np.array([0, 1, 2])}, {"num_classes": 0},
-                     r"`num_classes` must be a positive integer. Received: num_classes=0",
+                     r"`num_classes` must be an integer >= 2. Received: num_classes=0",
                      id="num_classes_zero"),
     ],
 )

@@ -64,7 +64,7 @@ def test_more_gpus_than_there_are(monkeypatch):
 
 @pytest.mark.parametrize("strategy, devices, message", [
     ("one-device", 2, "one-device trains on one device. Received: --devices 2"),
-    ("auto", 0, "--devices must be a positive integer. Received: --devices 0"),
+    ("auto", 0, "`devices` must be a positive integer. Received: devices=0"),
 ])
 def test_bad_strategy_and_devices(strategy, devices, message):
     with pytest.raises(ValueError, match=message):
