@@ -50,7 +50,7 @@ def test_split_gates_gradient(rows, static):
     z = rng.standard_normal((rows, 3, 20)).astype("float32")
     cotangents = [rng.standard_normal((rows, 3, 5)).astype("float32") for _ in range(4)]
     spec = tf.TensorSpec(z.shape if static else (None, 3, 20))
-    ours = gradient_of(_split_gates, z, cotangents, spec)
+    ours = gradient_of(lambda z: _split_gates(z, "stitch"), z, cotangents, spec)
     theirs = gradient_of(lambda z: tf.split(z, 4, axis=-1), z, cotangents, spec)
     for a, b in zip(ours[0], theirs[0]):
         np.testing.assert_array_equal(a, b)
@@ -61,7 +61,7 @@ def test_split_gates_gradient_when_a_gate_is_unused():
     z = tf.constant(np.arange(24, dtype="float32").reshape(2, 12))
     with tf.GradientTape() as tape:
         tape.watch(z)
-        o, f, i, g = _split_gates(z)
+        o, f, i, g = _split_gates(z, "stitch")
         loss = tf.reduce_sum(o) + 2 * tf.reduce_sum(g)
     grad = tape.gradient(loss, z).numpy()
     np.testing.assert_array_equal(grad[:, :3], 1)
@@ -69,10 +69,10 @@ def test_split_gates_gradient_when_a_gate_is_unused():
     np.testing.assert_array_equal(grad[:, 9:], 2)
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
-def test_split_gates_gradient_is_a_stitch_except_under_xla(jit_compile):
+@pytest.mark.parametrize("gradient, jit_compile", [("stitch", False), ("concat", True)])
+def test_split_gates_gradient_is_a_stitch_or_a_concat(gradient, jit_compile):
     """XLA lowers a stitch to one update per row (minutes to compile a layer):
-    under XLA the gradient is TensorFlow's concat."""
+    the XLA forms of the layers ask for TensorFlow's concat."""
     z = np.random.default_rng(0).standard_normal((6, 8)).astype("float32")
     cotangents = [np.full((6, 2), k + 1.0, "float32") for k in range(4)]
 
@@ -80,10 +80,11 @@ def test_split_gates_gradient_is_a_stitch_except_under_xla(jit_compile):
     def run(z):
         with tf.GradientTape() as tape:
             tape.watch(z)
-            loss = tf.add_n([tf.reduce_sum(g * c) for g, c in zip(_split_gates(z), cotangents)])
+            gates = _split_gates(z, gradient)
+            loss = tf.add_n([tf.reduce_sum(g * c) for g, c in zip(gates, cotangents)])
         return tape.gradient(loss, z)
 
     np.testing.assert_array_equal(run(z), np.repeat(np.arange(1.0, 5.0), 2)[None].repeat(6, 0))
     ops = {op.type for op in run.get_concrete_function(z).graph.get_operations()}
-    assert ("DynamicStitch" in ops) != jit_compile
-    assert ("ConcatV2" in ops) == jit_compile
+    assert ("DynamicStitch" in ops) == (gradient == "stitch")
+    assert ("ConcatV2" in ops) == (gradient == "concat")
