@@ -288,15 +288,10 @@ class PixelRNN(keras.Model):
     # === Likelihood and generation ===
 
     def conditions(self, batch, labels=None, small_images=None):
-        """The condition inputs for `batch` images, checked: `[]`, `[labels]`
-        (int32 `(batch,)`; one label is repeated) or `[small_images]`.
-
-        Raises:
-            ValueError: labels (or a small image) missing for a conditional
-                model or given to an unconditional one, a label outside
-                `[0, num_classes)`, or a batch or shape that does not match.
-                The message names the argument and echoes the value.
-        """
+        """The model's condition inputs for `batch` images, checked (see
+        `keras_pixelrnn.models.conditions.model_conditions`): `[]`,
+        `[labels]` or `[small_images]`; a ValueError that names the
+        argument for anything missing, extra, out of range or mis-shaped."""
         return model_conditions(self, batch, labels, small_images)
 
     def log_prob(self, images, batch_size=64, labels=None, small_images=None):
