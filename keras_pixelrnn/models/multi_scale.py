@@ -258,6 +258,18 @@ class MultiScalePixelRNN(keras.Model):
             for i, name in enumerate(("small", "full"))
         }
 
+    def score(self, images, conditions=()):
+        """Traceable scoring (for `tf.function` and exports): integer-valued
+        images `(B, H, W, C)` -> `{"log_prob", "small_log_prob",
+        "full_log_prob"}`, each `(B,)` in nats per image, `log_prob` their
+        sum. `conditions` must be empty."""
+        if conditions:
+            self.conditions(0, conditions=conditions)
+        small_logits, full_logits = self(tf.cast(images, tf.float32), training=False)
+        small = likelihood.log_prob_from_logits(small_logits, subsample(images, self.factor))
+        full = likelihood.log_prob_from_logits(full_logits, images)
+        return {"log_prob": small + full, "small_log_prob": small, "full_log_prob": full}
+
     def log_prob(self, images, batch_size=64):
         """`log p(x) = log p(s) + log p(x | s)` in nats per image, `(N,)`."""
         terms = self.log_prob_terms(images, batch_size=batch_size)
@@ -316,9 +328,12 @@ class MultiScalePixelRNN(keras.Model):
             conditions=self.full_model.conditions(len(small), small_images=small),
         )
 
-    def images_from_noise(self, noise, temperature=1.0):
+    def images_from_noise(self, noise, conditions=(), temperature=1.0):
         """Traceable two-stage sampling (for export): noise `(B, H, W, C)` ->
-        uint8 images, as `sample(noise=...)` draws them with the cached sampler."""
+        uint8 images, as `sample(noise=...)` draws them with the cached
+        sampler. `conditions` must be empty (`conditions`)."""
+        if conditions:
+            self.conditions(0, conditions=conditions)
         noise = tf.convert_to_tensor(noise, tf.float32)
         f = self.factor
         small = sampling.sampler(self.small_model, "cached").images_from_noise(
@@ -337,10 +352,7 @@ def _scorer(model):
 
     @tf.function(input_signature=[spec])
     def score(images):
-        small_logits, full_logits = model(tf.cast(images, tf.float32), training=False)
-        return (
-            likelihood.log_prob_from_logits(small_logits, subsample(images, model.factor)),
-            likelihood.log_prob_from_logits(full_logits, images),
-        )
+        terms = model.score(images)
+        return terms["small_log_prob"], terms["full_log_prob"]
 
     return score

@@ -9,6 +9,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.models import likelihood
@@ -307,6 +308,22 @@ class PixelRNN(keras.Model):
         """
         conditions = self.conditions(len(np.asarray(images)), labels, small_images)
         return likelihood.log_prob(self, images, batch_size=batch_size, conditions=conditions)
+
+    def score(self, images, conditions=()):
+        """Traceable scoring (for `tf.function` and exports): integer-valued
+        images `(B, H, W, C)` (any dtype) and the condition inputs (tensors,
+        in the order of `inputs[1:]`) -> `{"log_prob": (B,)}` in nats per
+        image. The NumPy API, checked and batched, is `log_prob`."""
+        x = tf.cast(images, tf.float32)
+        logits = tf.cast(self([x, *conditions] if conditions else x, training=False), tf.float32)
+        return {"log_prob": likelihood.log_prob_from_logits(logits, images)}
+
+    def images_from_noise(self, noise, conditions=(), temperature=1.0):
+        """Traceable sampling (for `tf.function` and exports): uniform noise
+        `(B, H, W, C)` in `[0, 1)` and the condition inputs -> uint8 images,
+        the cached sampler in one graph, as `sample(noise=...)` draws them."""
+        run = sampling.sampler(self, "cached")
+        return run.images_from_noise(noise, temperature, conditions=tuple(conditions))
 
     def bits_per_dim(self, images, batch_size=64, labels=None, small_images=None):
         """Negative log-likelihood in bits per dimension, `(N,)`:

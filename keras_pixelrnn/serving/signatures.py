@@ -29,6 +29,10 @@ sub-pixel only the pixel of every layer that it changes): the same noise
 (and conditions) gives the same images as `sampling.generate(model, noise)`.
 The batch size is free; the image size is the model's.
 
+The graphs call the model's public methods only: `score` (the likelihood
+terms), `images_from_noise` (the cached sampler) and the model itself (the
+logits). A `MultiScalePixelRNN` answers the same methods as a `PixelRNN`.
+
 Bad input is an error, never a silent wrong number: the signature's dtype
 rejects a wrong dtype, a missing input is a `TypeError` that names it, and
 checks inside every graph (`tf.debugging`) reject a wrong rank or image size
@@ -179,44 +183,129 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
     """
     import tensorflow as tf
 
-    from keras_pixelrnn.generation.sampling import sampler
     from keras_pixelrnn.layers.execution import with_implementation
-    from keras_pixelrnn.models.likelihood import log_prob_from_logits
 
     model = with_implementation(model, implementation)
     shape, levels = image_spec(model)
-    dims = math.prod(d or 0 for d in shape)
+    guard = _InputChecks(model, shape, levels, checks)
+    multi_scale = is_multi_scale(model)
     images_spec = tf.TensorSpec((None,) + shape, tf.uint8, name="images")
     noise_spec = tf.TensorSpec((None,) + shape, tf.float32, name="noise")
-    specs = condition_specs(model)
 
     def signature(function, spec):
-        return tf.function(
-            function, input_signature=[spec, *specs],
-            autograph=False,
-        )
+        return tf.function(function, input_signature=[spec, *guard.specs], autograph=False)
 
-    def after(check, x):
+    def log_prob(images, *conditions):
+        images = guard.images(images)
+        terms = model.score(images, guard.conditions(conditions, images))
+        dims = math.prod(shape) if None not in shape else tf.reduce_prod(tf.shape(images)[1:])
+        bits = -terms["log_prob"] / (tf.cast(dims, tf.float32) * math.log(2.0))
+        return {"log_prob": terms["log_prob"], "bits_per_dim": bits, **terms}
+
+    def logits(images, *conditions):
+        images = guard.images(images)
+        x, conditions = tf.cast(images, tf.float32), guard.conditions(conditions, images)
+        return {"logits": tf.cast(model([x, *conditions] if conditions else x, training=False),
+                                  tf.float32)}
+
+    functions = {"log_prob": signature(log_prob, images_spec)}
+    if not multi_scale:
+        functions["logits"] = signature(logits, images_spec)
+    if None not in shape:
+        functions["sample"] = signature(_sample_function(model, guard, executor), noise_spec)
+    return functions
+
+
+def _sample_function(model, guard, executor):
+    """The `sample` signature's function: checked noise and conditions ->
+    `{"images"}`, drawn by `model.images_from_noise`, under `executor`."""
+    import tensorflow as tf
+
+    from keras_pixelrnn.layers.execution import device
+
+    if executor == "auto":  # the cached sampler's own choice on this device
+        executor = None if device() == "gpu" else SINGLE_THREADED_EXECUTOR
+    draw = tf.function(model.images_from_noise, autograph=False)
+
+    def sample(noise, *conditions):
+        noise = guard.noise(noise)
+        conditions = guard.conditions(conditions, noise)
+        if executor is None:
+            return {"images": model.images_from_noise(noise, conditions)}
+        # Traced under the executor too: the call op keeps it, and the
+        # sampler's loops stay functional as that executor needs.
+        with tf.experimental.function_executor_type(executor):
+            return {"images": draw(noise, conditions)}
+
+    return sample
+
+
+class _InputChecks:
+    """The checks inside every signature's graph (`tf.debugging`), or none
+    (`enabled=False`, for ONNX): the size first (a value check on an input
+    of the wrong rank would fail with an obscure message of its own), then
+    the values."""
+
+    def __init__(self, model, shape, levels, enabled):
+        self.model, self.shape, self.levels, self.enabled = model, shape, levels, enabled
+        self.specs = condition_specs(model)
+
+    @staticmethod
+    def _after(check, x):
+        import tensorflow as tf
+
         with tf.control_dependencies([check]):
             return tf.identity(x)
 
-    # The size first: a value check on an input of the wrong rank would fail
-    # with an obscure message of its own.
-    def checked_images(images):
-        if not checks:
+    def images(self, images):
+        import tensorflow as tf
+
+        if not self.enabled:
             return images
-        images = after(_check_size(images, shape, "images"), images)
-        if levels < 256:
-            message = (
-                f"`images` values must lie in [0, {levels - 1}] for a model with {levels} levels"
-            )
+        images = self._after(_check_size(images, self.shape, "images"), images)
+        if self.levels < 256:
+            levels = self.levels
+            message = f"`images` values must lie in [0, {levels - 1}] for a model with {levels} levels"
             top = tf.constant(levels, tf.uint8)
-            images = after(tf.debugging.assert_less(images, top, message), images)
+            images = self._after(tf.debugging.assert_less(images, top, message), images)
         return images
 
-    def condition_values_check(spec, condition):
+    def noise(self, noise):
+        import tensorflow as tf
+
+        if not self.enabled:
+            return noise
+        message = "`noise` must lie in [0, 1)"
+        noise = self._after(_check_size(noise, self.shape, "noise"), noise)
+        noise = self._after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
+        return self._after(tf.debugging.assert_less(noise, 1.0, message), noise)
+
+    def conditions(self, conditions, first):
+        """The condition inputs after their checks: size, one entry per image
+        of `first` (the images or the noise), values."""
+        import tensorflow as tf
+
+        if not self.enabled:
+            return tuple(conditions)
+        out = []
+        for spec, condition in zip(self.specs, conditions):
+            condition = self._after(
+                _check_size(condition, spec.shape[1:].as_list(), spec.name), condition
+            )
+            batch = tf.debugging.assert_equal(
+                tf.shape(condition)[0], tf.shape(first)[0],
+                f"`{spec.name}` must hold one entry per image (the batch of the images or noise)",
+            )
+            condition = self._after(batch, condition)
+            out.append(self._after(self._values(spec, condition), condition))
+        return tuple(out)
+
+    def _values(self, spec, condition):
+        import tensorflow as tf
+
+        levels = self.levels
         if spec.dtype.is_integer:  # class labels
-            classes = model.num_classes
+            classes = self.model.num_classes
             message = f"`{spec.name}` must lie in [0, {classes}) for a model with num_classes={classes}"
             low = tf.debugging.assert_greater_equal(condition, tf.constant(0, spec.dtype), message)
             with tf.control_dependencies([low]):
@@ -229,69 +318,3 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
             f"`{spec.name}` values must be whole numbers in [0, {levels - 1}] for a model with "
             f"{levels} levels; got min", tf.reduce_min(condition), "max", tf.reduce_max(condition),
         ])
-
-    def checked_conditions(conditions, first):
-        """The condition inputs after their checks: size, one entry per image
-        of `first` (the images or the noise), values."""
-        if not checks:
-            return conditions
-        out = []
-        for spec, condition in zip(specs, conditions):
-            condition = after(_check_size(condition, spec.shape[1:].as_list(), spec.name), condition)
-            batch = tf.debugging.assert_equal(
-                tf.shape(condition)[0], tf.shape(first)[0],
-                f"`{spec.name}` must hold one entry per image (the batch of the images or noise)",
-            )
-            condition = after(batch, condition)
-            out.append(after(condition_values_check(spec, condition), condition))
-        return tuple(out)
-
-    def logits_of(images, conditions):
-        x = tf.cast(images, tf.float32)
-        return tf.cast(model([x, *conditions] if conditions else x, training=False), tf.float32)
-
-    def log_prob(images, *conditions):
-        images = checked_images(images)
-        per_dim = tf.cast(dims or tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
-        if multi_scale:  # both terms, and their sum
-            small_logits, full_logits = model(tf.cast(images, tf.float32), training=False)
-            small = log_prob_from_logits(small_logits, images[:, :: model.factor, :: model.factor])
-            full = log_prob_from_logits(full_logits, images)
-            nats = small + full
-            return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0)),
-                    "small_log_prob": small, "full_log_prob": full}
-        nats = log_prob_from_logits(logits_of(images, checked_conditions(conditions, images)), images)
-        return {"log_prob": nats, "bits_per_dim": -nats / (per_dim * math.log(2.0))}
-
-    def logits(images, *conditions):
-        images = checked_images(images)
-        return {"logits": logits_of(images, checked_conditions(conditions, images))}
-
-    multi_scale = is_multi_scale(model)
-    functions = {"log_prob": signature(log_prob, images_spec)}
-    if not multi_scale:
-        functions["logits"] = signature(logits, images_spec)
-    if None not in shape:
-        # A multi-scale model draws its two stages in one graph.
-        run = model if multi_scale else sampler(model, "cached")
-        if executor == "auto":
-            executor = getattr(sampler(model.full_model if multi_scale else model), "executor", None)
-        draw = tf.function(run.images_from_noise, autograph=False)
-
-        def sample(noise, *conditions):
-            if checks:
-                message = "`noise` must lie in [0, 1)"
-                noise = after(_check_size(noise, shape, "noise"), noise)
-                noise = after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
-                noise = after(tf.debugging.assert_less(noise, 1.0, message), noise)
-            conditions = checked_conditions(conditions, noise)
-            given = {} if multi_scale else {"conditions": conditions}
-            if executor is None:
-                return {"images": run.images_from_noise(noise, **given)}
-            # Traced under the executor too: the call op keeps it, and the
-            # sampler's loops stay functional as that executor needs.
-            with tf.experimental.function_executor_type(executor):
-                return {"images": draw(noise, **given)}
-
-        functions["sample"] = signature(sample, noise_spec)
-    return functions
