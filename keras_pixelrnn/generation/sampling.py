@@ -30,6 +30,7 @@ smallest value `v` with `P(x <= v) > u`. `known` sub-pixels (image
 completion) are copied instead of drawn, and later draws condition on them.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -331,8 +332,6 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
     )
     bar = None
     if progress:
-        import keras
-
         bar = keras.utils.Progbar(run.height, unit_name="row")
     step = 1 if progress else run.height
     for start in range(0, run.height, step):

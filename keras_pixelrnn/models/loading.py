@@ -2,6 +2,8 @@
 
 import os
 
+import keras
+
 
 def load_pixelrnn(path):
     """Loads a PixelRNN `.keras` file; `ValueError` for anything else.
@@ -13,8 +15,6 @@ def load_pixelrnn(path):
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--model {path!r}: no such file")
-    import keras
-
     try:
         model = keras.saving.load_model(path)
     except Exception as error:  # a corrupt or foreign file

@@ -32,6 +32,7 @@ import tensorflow as tf
 from keras_pixelrnn.generation import sampling
 from keras_pixelrnn.models import likelihood
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
+from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.image_checks import check_images
 from keras_pixelrnn.utils.traced_functions import kept_function
@@ -218,8 +219,6 @@ class MultiScalePixelRNN(keras.Model):
         `load_weights` has the meaning of `PixelRNN.from_preset`'s: the
         package ships no multi-scale weights, so `None` (default) and `False`
         give a freshly initialised model and `True` is a ValueError."""
-        from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
-
         check_load_weights(load_weights)
         config = multi_scale_preset_config(preset, **overrides)
         if load_weights:

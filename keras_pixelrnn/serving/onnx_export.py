@@ -36,12 +36,15 @@ import math
 
 import numpy as np
 
+from keras_pixelrnn.generation.sampling import generate
+from keras_pixelrnn.models.likelihood import log_prob
 from keras_pixelrnn.serving.signatures import (
     is_multi_scale,
     image_spec,
     serving_functions,
     signature_inputs,
 )
+from keras_pixelrnn.utils.atomic_files import save_atomically
 
 OPSET = 17
 LOG_PROB_ATOL = 1e-4  # nats per image; ONNX Runtime vs Keras
@@ -164,9 +167,6 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
     """
     import onnxruntime as ort
 
-    from keras_pixelrnn.models.likelihood import log_prob
-    from keras_pixelrnn.generation.sampling import generate
-
     shape, _ = image_spec(model)
     session = ort.InferenceSession(
         proto.SerializeToString(), onnx_session_options(), providers=["CPUExecutionProvider"]
@@ -231,8 +231,6 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET, implementation="p
     (default) or `"auto"` (see `signatures.serving_functions`).
     """
     import onnx
-
-    from keras_pixelrnn.utils.atomic_files import save_atomically
 
     functions = serving_functions(model, checks=False, executor=None, implementation=implementation)
     if signature not in functions:

@@ -22,6 +22,7 @@ suit it (batch chains on 2 or more cores).
 import os
 import shutil
 
+import keras
 import numpy as np
 
 from keras_pixelrnn.serving.signatures import serving_functions
@@ -54,8 +55,6 @@ def write_saved_model(model, base, version=None, overwrite=False, sample_executo
         implementation: `"portable"` (default) or `"auto"`: how the layers
             compute in the graphs. See `signatures.serving_functions`.
     """
-    import keras
-
     if version is None:
         version = next_version(base)
     version = arguments.integer("version", version)

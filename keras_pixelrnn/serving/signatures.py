@@ -61,7 +61,9 @@ asked for:
 import math
 
 import numpy as np
+import tensorflow as tf
 
+from keras_pixelrnn.layers.execution import device, with_implementation
 from keras_pixelrnn.utils.image_checks import check_images, image_shape
 
 SIGNATURES = ("log_prob", "logits", "sample")
@@ -99,8 +101,6 @@ def condition_specs(model):
     after the image in their order, named as the inputs: `[]` for an
     unconditional model, `[labels int32 (None,)]` for a class-conditional one,
     `[small_images float32 (None, s, s', C)]` for a multi-scale second stage."""
-    import tensorflow as tf
-
     return [
         tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype, name=x.name) for x in model.inputs[1:]
     ]
@@ -141,8 +141,6 @@ def signature_inputs(model, signature, values, **conditions):
 
 
 def _check_size(x, shape, name):
-    import tensorflow as tf
-
     # The TensorSpec stops a wrong size in Python; this stops it where the
     # spec is not enforced (a server feeding the graph directly).
     rank = len(shape) + 1
@@ -181,10 +179,6 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
         the model's condition inputs (`condition_specs`). `sample` is there
         when the image size is fixed.
     """
-    import tensorflow as tf
-
-    from keras_pixelrnn.layers.execution import with_implementation
-
     model = with_implementation(model, implementation)
     shape, levels = image_spec(model)
     guard = _InputChecks(model, shape, levels, checks)
@@ -219,10 +213,6 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
 def _sample_function(model, guard, executor):
     """The `sample` signature's function: checked noise and conditions ->
     `{"images"}`, drawn by `model.images_from_noise`, under `executor`."""
-    import tensorflow as tf
-
-    from keras_pixelrnn.layers.execution import device
-
     if executor == "auto":  # the cached sampler's own choice on this device
         executor = None if device() == "gpu" else SINGLE_THREADED_EXECUTOR
     draw = tf.function(model.images_from_noise, autograph=False)
@@ -252,14 +242,10 @@ class _InputChecks:
 
     @staticmethod
     def _after(check, x):
-        import tensorflow as tf
-
         with tf.control_dependencies([check]):
             return tf.identity(x)
 
     def images(self, images):
-        import tensorflow as tf
-
         if not self.enabled:
             return images
         images = self._after(_check_size(images, self.shape, "images"), images)
@@ -271,8 +257,6 @@ class _InputChecks:
         return images
 
     def noise(self, noise):
-        import tensorflow as tf
-
         if not self.enabled:
             return noise
         message = "`noise` must lie in [0, 1)"
@@ -283,8 +267,6 @@ class _InputChecks:
     def conditions(self, conditions, first):
         """The condition inputs after their checks: size, one entry per image
         of `first` (the images or the noise), values."""
-        import tensorflow as tf
-
         if not self.enabled:
             return tuple(conditions)
         out = []
@@ -301,8 +283,6 @@ class _InputChecks:
         return tuple(out)
 
     def _values(self, spec, condition):
-        import tensorflow as tf
-
         levels = self.levels
         if spec.dtype.is_integer:  # class labels
             classes = self.model.num_classes
