@@ -2,6 +2,7 @@
 class labels when asked (`with_labels=True`)."""
 
 import functools
+import typing
 
 import numpy as np
 import tensorflow as tf
@@ -68,18 +69,8 @@ def load_images(
 
 
 def make_dataset(
-    source,
-    split="train",
-    batch_size=32,
-    image_shape=None,
-    levels=256,
-    binarize=False,
-    shuffle=True,
-    seed=None,
-    repeat=False,
-    drop_remainder=False,
-    limit=None,
-    with_labels=False,
+    source, split="train", batch_size=32, image_shape=None, levels=256, binarize=False,
+    shuffle=True, seed=None, repeat=False, drop_remainder=False, limit=None, with_labels=False,
     num_classes=None,
 ):
     """Builds a batched, prefetched `tf.data.Dataset` of uint8 images.
@@ -136,57 +127,79 @@ def make_dataset(
     arguments.integer("batch_size", batch_size)
     seed = arguments.integer("seed", seed, minimum=0, allow_none=True)
     _check_label_arguments(source, with_labels, num_classes)
-
     if datasets.is_tfds_name(source):
-        shape = datasets.check_image_shape(source, image_shape)
-        if binarize:
-            _check_grey(source, shape[-1])
-        shuffle_files = shuffle and limit is None
-        dataset = datasets.tfds_images(
-            source, split, shuffle_files=shuffle_files, seed=seed, with_labels=with_labels
-        )
-        if limit is not None:
-            dataset = dataset.take(limit)
-        buffer_size = limit or _SHUFFLE_BUFFER
-        binary = source == "binarized_mnist"
-        check_in_pipeline = True
+        images = _streamed(source, split, image_shape, binarize, shuffle, seed, limit, with_labels)
     else:
-        images, labels = _load_array(source, split, image_shape, limit, with_labels)
-        _check_classes(source, labels, num_classes)
-        if binarize:
-            _check_grey(source, images.shape[-1])
-        else:
-            _check_levels(source, images, levels)
-        if drop_remainder and not repeat and batch_size > len(images):
+        images = _in_memory(source, split, image_shape, levels, binarize, limit, with_labels,
+                            num_classes)
+        if drop_remainder and not repeat and batch_size > images.size:
             raise ValueError(
-                f"`batch_size`={batch_size} is larger than the {len(images)} images of "
+                f"`batch_size`={batch_size} is larger than the {images.size} images of "
                 f"source={describe(source)} split={split!r}, so drop_remainder=True "
                 f"would leave no batch. Received: batch_size={batch_size}"
             )
-        elements = images if labels is None else (images, labels)
-        dataset = tf.data.Dataset.from_tensor_slices(elements)
-        buffer_size = len(images)
-        binary = images.max() <= 1
-        check_in_pipeline = False
+    return _batched(images, source, split, batch_size, levels, binarize, shuffle, seed, repeat,
+                    drop_remainder, with_labels)
 
+
+class _Images(typing.NamedTuple):
+    """A source's images, unbatched, and what the pipeline needs to know of them."""
+
+    dataset: tf.data.Dataset  # of images, or of (image, label) pairs
+    size: int  # images to shuffle among at once: all of them, or a buffer's worth
+    binary: bool  # already in {0, 1}: nothing to binarize
+    levels_unchecked: bool  # streamed: the pixel values are checked batch by batch
+
+
+def _streamed(source, split, image_shape, binarize, shuffle, seed, limit, with_labels):
+    """A tfds data set, streamed (its files shuffled when all of them are read)."""
+    shape = datasets.check_image_shape(source, image_shape)
+    if binarize:
+        _check_grey(source, shape[-1])
+    dataset = datasets.tfds_images(
+        source, split, shuffle_files=shuffle and limit is None, seed=seed, with_labels=with_labels
+    )
+    if limit is not None:
+        dataset = dataset.take(limit)
+    return _Images(dataset, limit or _SHUFFLE_BUFFER, source == "binarized_mnist", True)
+
+
+def _in_memory(source, split, image_shape, levels, binarize, limit, with_labels, num_classes):
+    """The "mnist_5k" data set, a file or a folder, read into memory and checked."""
+    images, labels = _load_array(source, split, image_shape, limit, with_labels)
+    _check_classes(source, labels, num_classes)
+    if binarize:
+        _check_grey(source, images.shape[-1])
+    else:
+        _check_levels(source, images, levels)
+    elements = images if labels is None else (images, labels)
+    dataset = tf.data.Dataset.from_tensor_slices(elements)
+    return _Images(dataset, len(images), images.max() <= 1, False)
+
+
+def _batched(images, source, split, batch_size, levels, binarize, shuffle, seed, repeat,
+             drop_remainder, with_labels):
+    """The `_Images` shuffled, repeated, binarized, batched, checked and prefetched,
+    as `make_dataset` describes."""
+    dataset = images.dataset
     if shuffle:
-        dataset = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(images.size, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    if binarize and not binary:
+    if binarize and not images.binary:
         dataset = _binarize_dynamically(
             dataset, seed, afresh=base_name(split) == "train", with_labels=with_labels
         )
     dataset = dataset.batch(
         batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE
     )
-    if check_in_pipeline and levels < 256:
+    if images.levels_unchecked and levels < 256:
         dataset = dataset.map(
             functools.partial(_assert_levels, source=source, levels=levels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     if with_labels:
-        dataset = dataset.map(lambda images, labels: ((images, labels), images))
+        dataset = dataset.map(lambda batch, labels: ((batch, labels), batch))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
