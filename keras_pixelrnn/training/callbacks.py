@@ -16,8 +16,10 @@ resumed run dies on it with `OSError: bad object header version number`.
 import json
 import os
 import shutil
+import tempfile
 
 import keras
+import tensorflow as tf
 
 from keras_pixelrnn.training.recipe import averaged
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
@@ -53,8 +55,6 @@ class TrainingBackup:
 
     def __init__(self, directory, model, optimizer=None, is_chief=True, max_to_keep=2,
                  scratch=None):
-        import tensorflow as tf
-
         optimizer = optimizer if optimizer is not None else model.optimizer
         if optimizer is not None and not optimizer.built:
             optimizer.build(model.trainable_variables)  # its slots exist before a restore
@@ -67,8 +67,6 @@ class TrainingBackup:
         self._scratch = None
         write_to = self.directory
         if not is_chief:
-            import tempfile
-
             self._scratch = write_to = scratch or tempfile.mkdtemp(prefix="pixelrnn-worker-backup-")
         self.manager = tf.train.CheckpointManager(self.checkpoint, write_to, max_to_keep)
         # Every worker reads the chief's backup.

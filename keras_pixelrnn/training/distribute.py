@@ -22,6 +22,10 @@ it alone writes the checkpoints, the logs and the final model.
 import json
 import os
 import re
+import subprocess
+import sys
+
+import tensorflow as tf
 
 from keras_pixelrnn.utils import arguments
 
@@ -115,8 +119,6 @@ def configure_devices(devices):
     With GPUs, the first `devices` of them; without, the CPU split into
     `devices` logical devices.
     """
-    import tensorflow as tf
-
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         if devices > len(gpus):
@@ -134,8 +136,6 @@ def configure_devices(devices):
 
 def check_devices(strategy, devices):
     """Checks `--strategy` and `--devices` together, before TensorFlow starts."""
-    import tensorflow as tf
-
     if strategy not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {STRATEGIES}. Received: --strategy {strategy}")
     arguments.integer("devices", devices)
@@ -190,9 +190,6 @@ class PeerDeadline:
         )
 
     def __enter__(self):
-        import subprocess
-        import sys
-
         self._watchdog = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.seconds), self.message()],
             stdin=subprocess.PIPE,
@@ -212,11 +209,7 @@ def make_strategy(strategy="auto", devices=1, peer_timeout=300.0):
     Returns `(strategy, cluster)`: `cluster` is the parsed `TF_CONFIG` of a
     multi-worker job, else None.
     """
-    import tensorflow as tf
-
-    if not peer_timeout > 0:
-        raise ValueError(f"--peer-timeout must be a positive number of seconds. "
-                         f"Received: --peer-timeout {peer_timeout}")
+    arguments.number("peer_timeout", peer_timeout, above=0)
     cluster = read_tf_config()
     if strategy == "multi-worker":  # before anything starts TensorFlow's runtime
         if cluster is None:

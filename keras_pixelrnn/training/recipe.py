@@ -13,20 +13,126 @@ late in training, past its best. Three remedies, each an option:
 
 `averaged_weights(model)` reads the averaged weights without changing the
 model, through the optimizer's public `finalize_variable_values`.
+
+`Recipe` holds one run's settings (the model's arguments, the data, the
+schedule, the devices), checked when it is made; `Recipe.record` is what a
+run folder's `recipe.json` holds.
 """
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
 
 import keras
-import numpy as np
 
+from keras_pixelrnn.training.distribute import STRATEGIES
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 DECAYS = ("cosine", "constant")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The settings of one training run, each checked when the recipe is made
+    (before any model is built or any file written).
+
+    Args:
+        model: the model's constructor arguments: a `PixelRNN`'s
+            (`architecture`, `image_shape`, `num_layers`, `hidden_units`,
+            `levels`, ...); with `multi_scale`, both stages of a
+            `MultiScalePixelRNN` have that structure. The model checks them.
+        dataset: a data set name or a path (see `keras_pixelrnn.data`).
+        multi_scale: train the multi-scale model of `model`'s structure.
+        epochs: passes over the data (with `steps`, as many as those take).
+        steps: stop after this many optimizer steps; None for `epochs` epochs.
+        batch_size: the global batch (split over the replicas).
+        learning_rate, warmup_steps, decay: the schedule
+            (`learning_rate_schedule`).
+        ema: the weight-averaging momentum in [0, 1); None for
+            `ema_momentum` of the run's length; 0 for none.
+        keep_best: end with the weights of the best validation epoch.
+        clipnorm: global gradient-norm clipping, or None.
+        binarize: binary images (dynamic binarization of grey ones).
+        seed: the seed of the weights, the shuffling and the binarization.
+        strategy, devices: see `keras_pixelrnn.training.distribute`.
+        limit, val_limit: the first images only of each split, or None.
+    """
+
+    model: dict
+    dataset: str
+    multi_scale: bool = False
+    epochs: int = 10
+    steps: int = None
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    warmup_steps: int = 0
+    decay: str = "constant"
+    ema: float = None
+    keep_best: bool = False
+    clipnorm: float = None
+    binarize: bool = False
+    seed: int = 0
+    strategy: str = "auto"
+    devices: int = 1
+    limit: int = None
+    val_limit: int = None
+
+    def __post_init__(self):
+        arguments.integer("epochs", self.epochs)
+        arguments.integer("steps", self.steps, allow_none=True)
+        arguments.integer("batch_size", self.batch_size)
+        arguments.number("learning_rate", self.learning_rate, above=0)
+        arguments.integer("warmup_steps", self.warmup_steps, minimum=0)
+        arguments.one_of("decay", self.decay, DECAYS)
+        arguments.number("ema", self.ema, minimum=0, below=1, allow_none=True)
+        arguments.number("clipnorm", self.clipnorm, above=0, allow_none=True)
+        arguments.integer("seed", self.seed, minimum=0)
+        arguments.one_of("strategy", self.strategy, STRATEGIES)
+        arguments.integer("devices", self.devices)
+        arguments.integer("limit", self.limit, allow_none=True)
+        arguments.integer("val_limit", self.val_limit, allow_none=True)
+
+    @property
+    def num_classes(self):
+        """The classes of a class-conditional model; None for an unconditional one."""
+        return self.model.get("num_classes")
+
+    def plan(self, steps_per_epoch):
+        """`(epochs, total_steps, ema)` of a run over `steps_per_epoch` batches
+        an epoch (0 or less where the data's size is unknown): `steps` sets
+        the epochs where it is given, and an unknown size needs `steps` for
+        a cosine decay, and a fixed average (0.999) for `ema=None`."""
+        epochs, ema = self.epochs, self.ema
+        if self.steps is not None:
+            if steps_per_epoch > 0:
+                epochs = -(-self.steps // steps_per_epoch)
+            return epochs, self.steps, ema
+        if steps_per_epoch > 0:
+            return epochs, epochs * steps_per_epoch, ema
+        if self.decay == "cosine":
+            raise ValueError(
+                f"--decay cosine needs the number of steps; the size of --dataset "
+                f"{self.dataset!r} is unknown here: give --steps N"
+            )
+        return epochs, 0, 0.999 if ema is None else ema
+
+    def record(self, epochs, steps, ema, workers, replicas, parameters):
+        """What `recipe.json` holds: the model's arguments, then the run's
+        settings and what the run found (`epochs` and `steps` as planned, the
+        averaging momentum used, the workers and replicas, the model's size)."""
+        return dict(
+            self.model, dataset=self.dataset, epochs=epochs, steps=steps,
+            batch_size=self.batch_size, optimizer="adam", learning_rate=self.learning_rate,
+            warmup_steps=self.warmup_steps, decay=self.decay, ema=ema,
+            keep_best=self.keep_best, clipnorm=self.clipnorm, num_classes=self.num_classes,
+            multi_scale=self.multi_scale, binarize=self.binarize, seed=self.seed,
+            strategy=self.strategy, devices=self.devices, workers=workers, replicas=replicas,
+            per_replica_batch=self.batch_size // replicas, limit=self.limit,
+            parameters=parameters,
+        )
 
 
 def learning_rate_schedule(learning_rate, total_steps, warmup_steps=0, decay="cosine"):

@@ -154,3 +154,50 @@ def test_the_train_command_applies_the_recipe(tmp_path):
     assert model.get_config()["dropout"] == 0.2 and int(model.optimizer.iterations) == 5
     assert cli.main(argv[:-2] + ["--ema", "2", "--out", str(tmp_path / "bad")]) == 2
     assert not os.path.exists(tmp_path / "bad" / "model.keras")
+
+
+MODEL = dict(architecture="pixel_cnn", image_shape=(6, 5, 1), num_layers=1, hidden_units=4,
+             levels=2)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    pytest.param(dict(learning_rate=float("nan")), "`learning_rate` must be a finite number > 0. "
+                 "Received: learning_rate=nan", id="learning_rate"),
+    pytest.param(dict(clipnorm=-1.0), "Received: clipnorm=-1.0", id="clipnorm"),
+    pytest.param(dict(epochs=0), "`epochs` must be a positive integer. Received: epochs=0",
+                 id="epochs"),
+    pytest.param(dict(epochs=True), "Received: epochs=True", id="epochs_bool"),
+    pytest.param(dict(steps=0), "Received: steps=0", id="steps"),
+    pytest.param(dict(ema=1.0), "Received: ema=1.0", id="ema"),
+    pytest.param(dict(decay="linear"), "Received: decay='linear'", id="decay"),
+    pytest.param(dict(strategy="ps"), "Received: strategy='ps'", id="strategy"),
+    pytest.param(dict(val_limit=0), "Received: val_limit=0", id="val_limit"),
+])
+def test_a_recipe_checks_its_settings(kwargs, match):
+    with pytest.raises(ValueError) as error:
+        recipe.Recipe(MODEL, "digits.npy", **kwargs)
+    assert match in str(error.value)
+
+
+def test_a_recipe_plans_its_epochs_and_steps():
+    assert recipe.Recipe(MODEL, "d", epochs=3).plan(5) == (3, 15, None)
+    assert recipe.Recipe(MODEL, "d", steps=12, ema=0.5).plan(5) == (3, 12, 0.5)
+    assert recipe.Recipe(MODEL, "d", epochs=3).plan(0) == (3, 0, 0.999)  # unknown size
+    with pytest.raises(ValueError, match="--decay cosine needs the number of steps"):
+        recipe.Recipe(MODEL, "d", decay="cosine").plan(0)
+
+
+def test_the_record_holds_what_recipe_json_held_before():
+    """The keys of recipe.json, in order: a run folder written before keeps its recipe."""
+    model = dict(MODEL, num_classes=3, dropout=0.0)
+    record = recipe.Recipe(model, "d.npz", batch_size=8, binarize=True).record(
+        epochs=2, steps=12, ema=0.9, workers=1, replicas=2, parameters=100)
+    assert list(record) == [
+        "architecture", "image_shape", "num_layers", "hidden_units", "levels", "num_classes",
+        "dropout", "dataset", "epochs", "steps", "batch_size", "optimizer", "learning_rate",
+        "warmup_steps", "decay", "ema", "keep_best", "clipnorm", "multi_scale", "binarize",
+        "seed", "strategy", "devices", "workers", "replicas", "per_replica_batch", "limit",
+        "parameters",
+    ]
+    assert (record["num_classes"], record["per_replica_batch"], record["optimizer"]) == (
+        3, 4, "adam")
