@@ -38,7 +38,6 @@ def main(argv=None):
     if argv[:1] == ["export"]:
         export.quiet()  # before the parser imports TensorFlow
     args = parser().parse_args(argv)
-    args.argv = argv  # a multi-worker `train` that restarts itself runs them again
     try:
         return args.run(args)
     except Exception as error:

@@ -1,5 +1,9 @@
 """What more than one command needs: the model to run (a file or a preset), the
-binarization rule, the labels of a class-conditional model."""
+binarization rule, the labels of a class-conditional model, and the Python
+API's messages in the words of the command line."""
+
+import contextlib
+import re
 
 
 def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
@@ -59,3 +63,36 @@ def labelled(read, why):
         return read()
     except NoLabelsError as error:
         raise ValueError(f"{why}: {error}") from None
+
+
+def in_option_words(message, options):
+    """`message`, a ValueError's of the Python API, in the command line's words.
+
+    `utils.arguments`, the models and the data layer name the arguments they
+    check (`` `learning_rate` must be a finite number > 0. Received:
+    learning_rate=nan``); the user typed an option (`--learning-rate nan`).
+    For each `name: option` of `options`, `` `name` `` becomes `option`, and
+    `name=value` after "Received:" becomes `option value`: the same check and
+    wording as in Python, about what the user gave. An option's None is the
+    option left out, which cannot be typed: "must be ... or None." loses its
+    "or None". The rest is left as it is.
+    """
+    head, received, tail = message.rpartition("Received: ")
+    if not received:
+        head, tail = message, ""
+    for name, option in options.items():
+        if f"`{name}`" in head:
+            head = head.replace(f"`{name}`", option).replace(" or None.", ".")
+        tail = re.sub(rf"(?<![\w-]){re.escape(name)}=", f"{option} ", tail)
+    return head + received + tail
+
+
+@contextlib.contextmanager
+def errors_in_option_words(options):
+    """Inside, a ValueError goes on as a ValueError in the words of
+    `options` (see `in_option_words`), which `main` prints as a clean error."""
+    try:
+        yield
+    except ValueError as error:
+        message = getattr(error, "message", None) or str(error)
+        raise ValueError(in_option_words(message, options)) from None

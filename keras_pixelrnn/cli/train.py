@@ -27,24 +27,43 @@ the last backup. `keras-pixelrnn launch` starts such a job on this machine:
 """
 
 import argparse
-import json
-import os
-import shutil
+import dataclasses
 import sys
-import tempfile
-import time
 
-from keras_pixelrnn.cli.common import binarize_for, labelled
+from keras_pixelrnn import data
+from keras_pixelrnn.cli.common import binarize_for, errors_in_option_words, labelled
+from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES, PRESETS
+from keras_pixelrnn.training import run
 from keras_pixelrnn.training.distribute import STRATEGIES
-from keras_pixelrnn.training.recipe import DECAYS
+from keras_pixelrnn.training.launch import Job
+from keras_pixelrnn.training.recipe import DECAYS, Recipe
+from keras_pixelrnn.utils import arguments
 
-RESTARTS = "KERAS_PIXELRNN_RESTARTS"  # how often this worker has restarted in place
+# The models' names of the options that `train` spells otherwise.
+RENAMED = (("num_layers", "--layers"), ("hidden_units", "--hidden"))
 
 
 def register(commands):
-    from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES, PRESETS
-
     p = commands.add_parser("train", help="train a PixelRNN with model.fit")
+    _add_model_options(p)
+    _add_schedule_options(p)
+    _add_run_options(p)
+    p.set_defaults(run=train)
+
+    p = commands.add_parser(
+        "launch", help="start N multi-worker training workers on this machine (127.0.0.1)",
+        description="Starts N workers of `keras-pixelrnn COMMAND ...` on free ports of "
+        "127.0.0.1, each with its TF_CONFIG, and restarts a worker killed by a signal.",
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--restarts", type=int, default=3,
+                   help="times in all that a worker killed by a signal is started again")
+    p.add_argument("worker_command", nargs=argparse.REMAINDER,
+                   help="the command each worker runs, after --, e.g. -- train --strategy multi-worker ...")
+    p.set_defaults(run=launch)
+
+
+def _add_model_options(p):
     p.add_argument("--preset", choices=sorted(PRESETS))
     p.add_argument("--architecture", choices=ARCHITECTURES, default="diagonal_bilstm")
     p.add_argument("--layers", type=int, default=None, help="residual blocks (default: preset's, else 2)")
@@ -61,6 +80,11 @@ def register(commands):
                    help="channels of the conditioning map: with --num-classes, a learned map "
                         "per class (default: the one-hot label, the same at every pixel); with "
                         "--multi-scale, the upsampled small image's (default 2h)")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout on each block's output while training")
+
+
+def _add_schedule_options(p):
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, default=None,
                    help="stop after N optimizer steps (default: --epochs full epochs)")
@@ -73,13 +97,15 @@ def register(commands):
     p.add_argument("--ema", default="auto", metavar="M",
                    help="weight averaging momentum in [0, 1), 'auto' (default: an average over "
                    "10%% of the run), or 0 (off); the averaged weights are validated and saved")
-    p.add_argument("--dropout", type=float, default=0.0,
-                   help="dropout on each block's output while training")
     p.add_argument("--keep-best", action="store_true",
                    help="end with the weights of the epoch with the best validation NLL")
     p.add_argument("--clipnorm", type=float, default=None, help="global gradient-norm clipping")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--val-limit", type=int, default=None, help="use only the first N validation images")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_run_options(p):
     p.add_argument("--strategy", choices=STRATEGIES, default="auto",
                    help="auto: one device, or MirroredStrategy when --devices > 1; multi-worker: "
                    "MultiWorkerMirroredStrategy over the workers of TF_CONFIG")
@@ -89,317 +115,167 @@ def register(commands):
                    help="multi-worker: give up when the workers have not all met within this time")
     p.add_argument("--max-restarts", type=int, default=3,
                    help="multi-worker: times a worker that lost a peer restarts in place")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder")
-    p.set_defaults(run=train)
-
-    p = commands.add_parser(
-        "launch", help="start N multi-worker training workers on this machine (127.0.0.1)",
-        description="Starts N workers of `keras-pixelrnn COMMAND ...` on free ports of "
-        "127.0.0.1, each with its TF_CONFIG, and restarts a worker killed by a signal.",
-    )
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--restarts", type=int, default=3,
-                   help="times in all that a worker killed by a signal is started again")
-    p.add_argument("worker_command", nargs=argparse.REMAINDER,
-                   help="the command each worker runs, after --, e.g. -- train --strategy multi-worker ...")
-    p.set_defaults(run=launch)
 
 
 def launch(args):
-    from keras_pixelrnn.training.launch import Job
-
     command = args.worker_command[1:] if args.worker_command[:1] == ["--"] else args.worker_command
     return Job(command, workers=args.workers, restarts=args.restarts).run()
 
 
+def _option(name):
+    return "--" + name.replace("_", "-")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+    """What `keras-pixelrnn train` was asked: one field per option, as argparse
+    read it. Unchecked: the `Recipe`, the run and the model check them."""
+
+    preset: str
+    architecture: str
+    layers: int
+    hidden: int
+    levels: int
+    image_shape: str
+    dataset: str
+    binarize: bool
+    num_classes: int
+    multi_scale: bool
+    condition_units: int
+    dropout: float
+    epochs: int
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_steps: int
+    decay: str
+    ema: str
+    keep_best: bool
+    clipnorm: float
+    limit: int
+    val_limit: int
+    seed: int
+    strategy: str
+    devices: int
+    peer_timeout: float
+    max_restarts: int
+    verbose: int
+    out: str
+
+    @classmethod
+    def parse(cls, args):
+        """The options of the parsed arguments `args` (an `argparse.Namespace`)."""
+        return cls(**{field.name: getattr(args, field.name) for field in dataclasses.fields(cls)})
+
+    def command_line(self):
+        """`keras-pixelrnn` arguments that parse into these options again (a
+        worker that lost a peer restarts itself with them)."""
+        words = ["train"]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is True:
+                words.append(_option(field.name))
+            elif value is not None and value is not False:
+                words.append(f"{_option(field.name)}={value}")
+        return words
+
+    @classmethod
+    def options(cls):
+        """`{name: option}`: the option of each name that an error may give."""
+        names = {field.name: _option(field.name) for field in dataclasses.fields(cls)}
+        return dict(names, **dict(RENAMED))
+
+
+def train(args):
+    """`keras-pixelrnn train`: the parsed options, their `Recipe` (checked
+    before any model is built or file written), then the run
+    (`keras_pixelrnn.training.run.train`). A ValueError of any of them names
+    the option at fault (exit status 2)."""
+    options = TrainOptions.parse(args)
+    with errors_in_option_words(TrainOptions.options()):
+        recipe = make_recipe(options)
+        return labelled(
+            lambda: run.train(
+                recipe, options.out, verbose=options.verbose, peer_timeout=options.peer_timeout,
+                max_restarts=options.max_restarts,
+                restart=[sys.executable, "-m", "keras_pixelrnn.cli", *options.command_line()],
+            ),
+            f"--num-classes {options.num_classes} trains on labelled images",
+        )
+
+
+def make_recipe(options):
+    """The `Recipe` of `TrainOptions`: the model's arguments (`model_arguments`),
+    the data and the schedule, each number checked as the Python API checks it."""
+    if options.multi_scale and options.num_classes is not None:
+        raise ValueError(
+            "--multi-scale models are unconditional; drop --num-classes. "
+            f"Received: --multi-scale --num-classes {options.num_classes}"
+        )
+    if options.condition_units is not None and options.num_classes is None and not options.multi_scale:
+        raise ValueError(
+            "--condition-units sizes the condition of a --num-classes or --multi-scale model; "
+            f"this one is unconditional. Received: --condition-units {options.condition_units}"
+        )
+    model = model_arguments(options)
+    return Recipe(
+        model, options.dataset, multi_scale=options.multi_scale, epochs=options.epochs,
+        steps=options.steps, batch_size=options.batch_size, learning_rate=options.learning_rate,
+        warmup_steps=options.warmup_steps, decay=options.decay, ema=_ema(options.ema),
+        keep_best=options.keep_best, clipnorm=options.clipnorm,
+        binarize=binarize_for(model["levels"], options), seed=options.seed,
+        strategy=options.strategy, devices=options.devices, limit=options.limit,
+        val_limit=options.val_limit,
+    )
+
+
+def model_arguments(options):
+    """The model's constructor arguments: a preset's (`--layers`, `--hidden`
+    replacing its own), or `--architecture` with 2 blocks of 16 units unless
+    given; then the condition and the dropout."""
+    if options.preset:
+        model = dict(PRESETS[options.preset], name=options.preset)
+        for key, value in (("num_layers", options.layers), ("hidden_units", options.hidden)):
+            if value is not None:
+                model[key] = value
+    else:
+        model = dict(
+            architecture=options.architecture, image_shape=_image_shape(options),
+            num_layers=2 if options.layers is None else options.layers,
+            hidden_units=16 if options.hidden is None else options.hidden, levels=options.levels,
+        )
+    if options.num_classes is not None:
+        model["num_classes"] = options.num_classes
+    if options.condition_units is not None:
+        model["condition_units"] = options.condition_units
+    model["dropout"] = options.dropout
+    return model
+
+
+def _image_shape(options):
+    """`--image-shape H,W,C`, else the named data set's shape."""
+    if options.image_shape:
+        try:
+            return tuple(int(d) for d in options.image_shape.split(","))
+        except ValueError:
+            raise ValueError(
+                f"--image-shape must be H,W,C (integers). Received: --image-shape {options.image_shape}"
+            ) from None
+    if options.dataset in data.DATASETS:
+        return tuple(data.dataset_info(options.dataset)["image_shape"])
+    raise SystemExit("error: --image-shape H,W,C is needed for data given as a path")
+
+
 def _ema(text):
+    """`--ema`: None for 'auto', else the momentum."""
     if text == "auto":
         return None
     try:
         value = float(text)
     except ValueError:
-        value = None
-    if value is None or not 0 <= value < 1:
-        raise ValueError(f"--ema must be 'auto' or a number in [0, 1). Received: --ema {text}")
-    return value
-
-
-def _check_num_classes(num_classes):
-    if num_classes is not None and num_classes < 2:
         raise ValueError(
-            f"--num-classes must be an integer >= 2. Received: --num-classes {num_classes}"
-        )
-
-
-def _check_condition_units(args):
-    units = args.condition_units
-    if units is None:
-        return
-    if units < 1:
-        raise ValueError(
-            f"--condition-units must be a positive integer. Received: --condition-units {units}"
-        )
-    if args.num_classes is None and not args.multi_scale:
-        raise ValueError(
-            "--condition-units sizes the condition of a --num-classes or --multi-scale model; "
-            f"this one is unconditional. Received: --condition-units {units}"
-        )
-
-
-def _apply_defaults(args):
-    """Without a preset, 2 blocks of 16 units; with one, its own unless given."""
-    if not args.preset:
-        args.layers = 2 if args.layers is None else args.layers
-        args.hidden = 16 if args.hidden is None else args.hidden
-    else:
-        args.override = True
-
-
-def _multi_scale(config):
-    """The multi-scale model of a PixelRNN configuration: its structure at both
-    stages, the second conditioned on the first."""
-    from keras_pixelrnn.models.multi_scale import STAGE_ARGUMENTS, MultiScalePixelRNN
-
-    stage = {k: v for k, v in config.items() if k in STAGE_ARGUMENTS}
-    return MultiScalePixelRNN(
-        config["image_shape"], small=stage, full=stage, levels=config["levels"],
-        name=config.get("name") or "multi_scale_pixel_rnn",
-    )
-
-
-def train(args):
-    _check_num_classes(args.num_classes)
-    _check_condition_units(args)
-    if args.multi_scale and args.num_classes is not None:
-        raise ValueError(
-            "--multi-scale models are unconditional; drop --num-classes. "
-            f"Received: --multi-scale --num-classes {args.num_classes}"
-        )
-    _apply_defaults(args)
-    from keras_pixelrnn.training import distribute
-
-    distribute.check_devices(args.strategy, args.devices)
-    if args.strategy == "multi-worker":
-        distribute.read_tf_config()  # a malformed TF_CONFIG fails here, before any work
-    distribute.configure_devices(args.devices)
-    import keras
-    import tensorflow as tf
-
-    from keras_pixelrnn import data
-    from keras_pixelrnn.training.callbacks import (
-        AtomicCheckpoint, BackupCallback, EpochHistory, TrainingBackup,
-    )
-    from keras_pixelrnn.training.loop import DistributedTrainer
-    from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
-    from keras_pixelrnn.utils.atomic_files import write_atomically
-    from keras_pixelrnn.models.likelihood import BitsPerDim, NatsPerImage, PixelRNNLoss
-    from keras_pixelrnn.models.pixel_rnn import PRESETS, PixelRNN
-
-    # Before any TensorFlow op: a multi-worker strategy must start the runtime.
-    strategy, cluster = distribute.make_strategy(args.strategy, args.devices, args.peer_timeout)
-    per_replica_batch = distribute.check_global_batch(args.batch_size, strategy.num_replicas_in_sync)
-    if args.preset:
-        config = dict(PRESETS[args.preset], name=args.preset)
-    else:
-        info = data.dataset_info(args.dataset) if args.dataset in data.DATASETS else None
-        shape = tuple(info["image_shape"]) if info else None
-        if args.image_shape:
-            shape = tuple(int(d) for d in args.image_shape.split(","))
-        if shape is None:
-            raise SystemExit("error: --image-shape H,W,C is needed for data given as a path")
-        config = dict(
-            architecture=args.architecture, image_shape=shape, num_layers=args.layers,
-            hidden_units=args.hidden, levels=args.levels,
-        )
-    for key, value in (("num_layers", args.layers), ("hidden_units", args.hidden)):
-        if args.preset and value is not None and getattr(args, "override", False):
-            config[key] = value
-    if args.num_classes is not None:
-        config["num_classes"] = args.num_classes
-    if args.condition_units is not None:
-        config["condition_units"] = args.condition_units
-    shape, levels = tuple(config["image_shape"]), config["levels"]
-    binarize = binarize_for(levels, args)
-
-    def pairs(split, shuffle, limit):
-        def read(**labels):
-            return data.make_dataset(
-                args.dataset, split=split, batch_size=args.batch_size, image_shape=shape,
-                levels=levels, binarize=binarize, shuffle=shuffle, seed=args.seed, limit=limit,
-                **labels,
-            )
-
-        if args.multi_scale:  # the targets of both stages: (every other pixel, the image)
-            return read().map(lambda x: (tf.cast(x, tf.float32), (x[:, ::2, ::2], x)))
-        if args.num_classes is None:
-            return read().map(lambda x: (tf.cast(x, tf.float32), x))
-        # ((images, labels), images): the model's inputs [images, labels], the target.
-        ds = labelled(
-            lambda: read(with_labels=True, num_classes=args.num_classes),
-            f"--num-classes {args.num_classes} trains on labelled images",
-        )
-        return ds.map(lambda inputs, x: ((tf.cast(inputs[0], tf.float32), inputs[1]), x))
-
-    ema = _ema(args.ema)
-    for option, value in (("--steps", args.steps), ("--warmup-steps", args.warmup_steps)):
-        if value is not None and value < 0 or (option == "--steps" and value == 0):
-            raise ValueError(f"{option} must be a positive integer. Received: {option} {value}")
-    config["dropout"] = args.dropout
-    train_ds = pairs("train", True, args.limit)
-    steps_per_epoch = int(train_ds.cardinality())
-    if args.steps is not None:
-        total_steps = args.steps
-        if steps_per_epoch > 0:
-            args.epochs = -(-args.steps // steps_per_epoch)
-    elif steps_per_epoch > 0:
-        total_steps = args.epochs * steps_per_epoch
-    elif args.decay == "cosine":
-        raise ValueError(
-            f"--decay cosine needs the number of steps; the size of --dataset "
-            f"{args.dataset!r} is unknown here: give --steps N"
-        )
-    else:
-        total_steps = 0
-        if ema is None:  # `auto` needs the run's length: a fixed average instead
-            ema = 0.999
-    val_split = "validation" if args.dataset in data.DATASETS else None
-    val_ds = pairs(val_split, False, args.val_limit) if val_split else None
-
-    chief = cluster is None or cluster.is_chief
-    # Only the chief writes into --out; another worker writes the same files
-    # (saving may take part in the strategy's collectives) to a scratch folder.
-    write_dir = args.out if chief else _scratch(args.out, cluster)
-    os.makedirs(write_dir, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
-    metrics = (lambda: []) if args.multi_scale else (lambda: [NatsPerImage(), BitsPerDim()])
-    with strategy.scope():
-        optimizer = make_optimizer(
-            args.learning_rate, total_steps, args.warmup_steps, args.decay, ema, args.clipnorm
-        )
-        if args.multi_scale:
-            model = _multi_scale(config)
-            # The loss is the total NLL; Keras reports each stage's too.
-            model.compile(optimizer, loss=[PixelRNNLoss(), PixelRNNLoss()])
-        else:
-            model = PixelRNN(**config)
-            model.compile(optimizer, loss=PixelRNNLoss(), metrics=metrics())
-        # Where an interrupted run left off: weights, optimizer state, epochs done.
-        backup = TrainingBackup(os.path.join(args.out, "backup"), model, optimizer, is_chief=chief,
-                                scratch=None if chief else os.path.join(write_dir, "backup"))
-        initial_epoch = backup.restore()
-    recipe = dict(
-        config, dataset=args.dataset, epochs=args.epochs, steps=total_steps,
-        batch_size=args.batch_size, optimizer="adam", learning_rate=args.learning_rate,
-        warmup_steps=args.warmup_steps, decay=args.decay,
-        ema=float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
-        keep_best=args.keep_best, clipnorm=args.clipnorm, num_classes=args.num_classes,
-        multi_scale=args.multi_scale,
-        binarize=binarize, seed=args.seed, strategy=args.strategy, devices=args.devices,
-        workers=cluster.num_workers if cluster else 1,
-        replicas=strategy.num_replicas_in_sync, per_replica_batch=per_replica_batch,
-        limit=args.limit, parameters=model.count_params(),
-    )
-    if chief:
-        print(json.dumps(recipe))
-    write_atomically(
-        os.path.join(write_dir, "recipe.json"),
-        lambda f: f.write(json.dumps(recipe, indent=2).encode()),
-    )
-    callbacks = [
-        BackupCallback(backup),
-        AtomicCheckpoint(os.path.join(write_dir, "checkpoints", "epoch_{epoch:03d}.keras")),
-        EpochHistory(os.path.join(write_dir, "history.json")),
-        keras.callbacks.TensorBoard(os.path.join(write_dir, "logs")),
-    ]
-    if optimizer.use_ema:  # validate the averaged weights (before the callbacks that read them)
-        callbacks.insert(1, keras.callbacks.SwapEMAWeights())
-    keep_best = None
-    if args.keep_best and val_ds is not None:  # on disk: a resumed run keeps the best of all
-        keep_best = KeepBest(
-            monitor="val_loss" if args.multi_scale else "val_nats_per_image",
-            folder=os.path.join(write_dir, "best"),
-        )
-    if keep_best:
-        callbacks.append(keep_best)
-    if args.steps is not None:
-        callbacks.append(StopAfterSteps(args.steps))
-    os.makedirs(os.path.join(write_dir, "checkpoints"), exist_ok=True)
-    start = time.time()
-    if initial_epoch and chief:
-        print(f"resuming after epoch {initial_epoch} (step {int(optimizer.iterations.numpy())}) "
-              f"from {os.path.join(args.out, 'backup')}")
-    verbose = args.verbose if chief else 0
-    try:
-        if args.strategy == "multi-worker":  # Keras' fit does not run multi-worker
-            DistributedTrainer(model, metrics, strategy).fit(
-                train_ds, epochs=args.epochs, validation_data=val_ds, callbacks=callbacks,
-                initial_epoch=initial_epoch, verbose=verbose,
-            )
-        else:
-            # shuffle=False: the dataset shuffles itself (Keras would warn that it ignores True).
-            model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-                      verbose=verbose, shuffle=False, initial_epoch=initial_epoch)
-        steps_done = int(optimizer.iterations.numpy())
-        if chief:
-            print(f"trained in {time.time() - start:.0f} s, {steps_done} steps")
-            if keep_best and keep_best.best_epoch:
-                print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} nats/image")
-        final = os.path.join(write_dir, "model.keras")
-        tmp = os.path.join(write_dir, ".model.tmp.keras")
-        model.save(tmp)
-        os.replace(tmp, final)
-        if chief:
-            print(f"saved {final}")
-    except _peer_errors() if args.strategy == "multi-worker" else () as error:
-        _clean(write_dir, chief, backup)
-        _restart_in_place(args, error)
-    _clean(write_dir, chief, backup)
-    return 0
-
-
-def _scratch(out, cluster):
-    """A worker's own temporary folder, named after the run and the task, so
-    that a worker restarted after being killed removes what it left."""
-    import hashlib
-
-    run = hashlib.sha1(os.path.abspath(out).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(),
-                          f"pixelrnn-worker-{run}-{cluster.task_type}-{cluster.task_index}")
-    shutil.rmtree(folder, ignore_errors=True)
-    return folder
-
-
-def _peer_errors():
-    import tensorflow as tf
-
-    return (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
-            tf.errors.AbortedError, tf.errors.CancelledError)
-
-
-def _clean(write_dir, chief, backup):
-    """A worker other than the chief leaves nothing behind."""
-    backup.close()
-    if not chief:
-        shutil.rmtree(write_dir, ignore_errors=True)
-
-
-def _restart_in_place(args, error):
-    """After a peer was lost: this process starts again as itself (same
-    arguments, same TF_CONFIG), waits for the peer to rejoin, and resumes from
-    the last backup; at most `--max-restarts` times."""
-    done = int(os.environ.get(RESTARTS, "0"))
-    lines = [line.strip() for line in str(getattr(error, "message", None) or error).splitlines()]
-    detail = [line for line in lines if "task" in line] or [line for line in lines if line] or [""]
-    reason = f"{type(error).__name__}: {detail[0][:300]}"
-    if done >= args.max_restarts:
-        raise SystemExit(
-            f"error: lost a peer ({reason}) after {done} restart(s); giving up "
-            f"(--max-restarts {args.max_restarts})"
-        )
-    print(f"lost a peer ({reason}); restarting to resume from the last backup "
-          f"(restart {done + 1} of at most {args.max_restarts})", file=sys.stderr, flush=True)
-    sys.stdout.flush()
-    os.environ[RESTARTS] = str(done + 1)
-    os.execv(sys.executable, [sys.executable, "-m", "keras_pixelrnn.cli", *args.argv])
+            f"--ema must be 'auto' or a number in [0, 1). Received: --ema {text}"
+        ) from None
+    return arguments.number("ema", value, minimum=0, below=1)
