@@ -11,6 +11,9 @@ with the data set's own labels, which it then must have (see
 import json
 import math
 
+import numpy as np
+
+from keras_pixelrnn import data
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
@@ -18,6 +21,8 @@ from keras_pixelrnn.cli.common import (
     model_from,
     num_classes_of,
 )
+from keras_pixelrnn.models.likelihood import bits_per_dim, log_prob, model_levels
+from keras_pixelrnn.utils.image_checks import image_shape
 
 
 def register(commands):
@@ -34,12 +39,6 @@ def register(commands):
 
 
 def evaluate(args):
-    import numpy as np
-
-    from keras_pixelrnn import data
-    from keras_pixelrnn.models.likelihood import log_prob, model_levels
-    from keras_pixelrnn.utils.image_checks import image_shape
-
     model = model_from(args)
     shape, levels, num_classes = image_shape(model), model_levels(model), num_classes_of(model)
     if args.split:
@@ -77,14 +76,13 @@ def evaluate(args):
     nats = np.concatenate(scores)
     if nats.size == 0:
         raise SystemExit(f"error: --dataset {args.dataset!r} split {split!r} holds no images")
-    dims = int(np.prod(shape))
     mean = float(nats.mean())
     stderr = float(nats.std(ddof=1) / math.sqrt(len(nats))) if len(nats) > 1 else 0.0
     result = {
         "nats_per_image": mean,
         "nats_per_image_stderr": stderr,
-        "bits_per_dim": mean / (dims * math.log(2.0)),
-        "bits_per_dim_stderr": stderr / (dims * math.log(2.0)),
+        "bits_per_dim": bits_per_dim(mean, tuple(shape)),
+        "bits_per_dim_stderr": bits_per_dim(stderr, tuple(shape)),
         "num_images": int(len(nats)),
         "dataset": args.dataset,
         "split": split,

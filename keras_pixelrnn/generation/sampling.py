@@ -39,7 +39,9 @@ from keras_pixelrnn.layers import execution
 from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
-from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
+from keras_pixelrnn.utils.image_checks import (
+    check_conditions, check_images, condition_specs, image_shape, model_levels,
+)
 
 METHODS = ("cached", "naive")
 
@@ -90,11 +92,8 @@ class _Sampler:
 
         Each cache keeps the batch on its own axis; `init` traced with a
         symbolic batch size gives the state's specs without knowing which."""
-        conditions = [
-            tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype) for x in self.model.inputs[1:]
-        ]
         state = tf.function(self.init, autograph=False).get_concrete_function(
-            tf.TensorSpec([], tf.int32), conditions
+            tf.TensorSpec([], tf.int32), condition_specs(self.model)
         ).structured_outputs
         images = (None, self.height, self.width, self.colors)
         return (

@@ -111,6 +111,8 @@ class DiagonalBiLSTM(keras.layers.Layer):
         choices=("bands", "paired_bands", "skewed"),
         auto={"gpu": "skewed", "parallel_cpu": "bands", "serial_cpu": "paired_bands"},
         portable="skewed",
+        xla="skewed",
+        needs="the height and width known when the graph is traced",
     )
 
     def __init__(
@@ -186,13 +188,14 @@ class DiagonalBiLSTM(keras.layers.Layer):
         if training and implementation != "skewed":
             h = self._bands(z, paired=implementation == "paired_bands")
         else:
-            h = self._skewed(z, reverse=bool(training), xla=implementation == "skewed")
+            gradient = self.IMPLEMENTATIONS.gate_gradient(implementation)
+            h = self._skewed(z, reverse=bool(training), gate_gradient=gradient)
         h_l, h_r = tf.split(h, 2, axis=-1)
         # The right-to-left direction has seen its own row right of each
         # pixel: moved one row down, row i reads only rows < i of it.
         return h_l + shift_down(mirror(h_r))
 
-    def _skewed(self, z, reverse, xla):
+    def _skewed(self, z, reverse, gate_gradient):
         """Both directions over the skewed map, one column per step:
         `(B, H, W, 2 * units)`. `reverse`: the training loop, which pops the
         columns off a list, the last on top (see `recurrence`); the transpose
@@ -207,12 +210,11 @@ class DiagonalBiLSTM(keras.layers.Layer):
         # inside the loop.
         columns = time_major(skew(z, fill=self._outside_fill(z.dtype)), reverse=reverse, axis=2)
         left, right = self.cells["left_to_right"], self.cells["right_to_left"]
-        gradient = "concat" if xla else "stitch"
 
         def step(t, z_columns, states):
             h_l, c_l, h_r, c_r = states
-            h_l, (_, c_l) = left.call(z_columns[0], (h_l, c_l), gradient)
-            h_r, (_, c_r) = right.call(z_columns[1], (h_r, c_r), gradient)
+            h_l, (_, c_l) = left.call(z_columns[0], (h_l, c_l), gate_gradient)
+            h_r, (_, c_r) = right.call(z_columns[1], (h_r, c_r), gate_gradient)
             return (h_l, h_r), (h_l, c_l, h_r, c_r)
 
         # The directions are split and joined once for the whole map, not at

@@ -65,11 +65,21 @@ def device():
 class Implementations:
     """A layer's ways to compute. Besides its `choices`, a layer takes
     `"auto"` (`auto[device()]`, resolved when the graph is traced) and
-    `"portable"` (the choice that runs on any device, which exports ask for)."""
+    `"portable"` (the choice that runs on any device, which exports ask for).
+    `xla` names the choice made for XLA; `needs` says what a choice that
+    `resolve` finds unrunnable lacks."""
 
     choices: tuple
     auto: dict
     portable: str
+    xla: str
+    needs: str = ""
+
+    def gate_gradient(self, choice):
+        """The LSTM gates' gradient form (`pixel_lstm_cell.lstm_update`) of a
+        resolved `choice`: XLA's form takes the concat, which XLA fuses;
+        every other takes the stitch, faster without XLA."""
+        return "concat" if choice == self.xla else "stitch"
 
     def check(self, implementation):
         """The constructor's check of `implementation`; returns it."""
@@ -89,9 +99,9 @@ class Implementations:
             return choice if runnable is None or runnable(choice) else self.portable
         if runnable is not None and not runnable(implementation):
             raise ValueError(
-                f"`implementation={implementation!r}` cannot run this graph (it needs the "
-                "height and width known when the graph is traced); use "
-                f"'{self.portable}' or 'auto'. Received: implementation={implementation!r}"
+                f"`implementation={implementation!r}` cannot run this graph (it needs "
+                f"{self.needs}); use '{self.portable}' or 'auto'. "
+                f"Received: implementation={implementation!r}"
             )
         return implementation
 

@@ -84,6 +84,7 @@ class RowLSTM(keras.layers.Layer):
         choices=("batch_chains", "one_chain", "xla"),
         auto={"gpu": "xla", "parallel_cpu": "batch_chains", "serial_cpu": "one_chain"},
         portable="one_chain",
+        xla="xla",
     )
 
     def __init__(
@@ -147,7 +148,7 @@ class RowLSTM(keras.layers.Layer):
         # rows off a list, last row on top.
         reverse = bool(training)
         chains = execution.BATCH_CHAINS if implementation == "batch_chains" else 1
-        gradient = "concat" if implementation == "xla" else "stitch"
+        gradient = self.IMPLEMENTATIONS.gate_gradient(implementation)
         parts = split_batch(inputs, chains)
         biases = [None] * len(parts)
         if condition is not None or self.input_to_state.condition_kernel is not None:

@@ -19,7 +19,9 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.utils import arguments
-from keras_pixelrnn.utils.image_checks import check_conditions, check_images, image_shape, model_levels
+from keras_pixelrnn.utils.image_checks import (
+    check_conditions, check_images, condition_specs, image_shape, model_levels,
+)
 from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
 
 
@@ -41,9 +43,23 @@ def log_prob_from_logits(logits, images):
 
 
 def bits_per_dim(nats_per_image, image_shape):
-    """Converts negative log-likelihood in nats per image to bits per dimension."""
-    dims = int(np.prod(image_shape))
+    """Converts negative log-likelihood in nats per image to bits per
+    dimension: `nats / (H * W * C * ln 2)`, the one place this is written.
+
+    `nats_per_image`: a number, a NumPy array or a tensor; `image_shape`:
+    `(H, W, C)`, or the number of dimensions (a scalar tensor in a graph
+    whose image size is unknown when traced)."""
+    dims = math.prod(image_shape) if isinstance(image_shape, (tuple, list)) else image_shape
+    if tf.is_tensor(dims):
+        dims = tf.cast(dims, nats_per_image.dtype)
     return nats_per_image / (dims * math.log(2.0))
+
+
+def logits_of(model, images, conditions=()):
+    """A model's float32 logits for integer-valued `images` (any dtype) and
+    its condition inputs, in inference mode (traceable)."""
+    x = tf.cast(images, tf.float32)
+    return tf.cast(model([x, *conditions] if conditions else x, training=False), tf.float32)
 
 
 def log_prob(model, images, batch_size=64, conditions=None):
@@ -95,14 +111,11 @@ def scorer(model):
 
 
 def _scorer(model):
-    specs = [tf.TensorSpec((None,) + image_shape(model), tf.int32, name="images")] + [
-        tf.TensorSpec((None,) + tuple(c.shape[1:]), c.dtype, name=c.name) for c in model.inputs[1:]
-    ]
+    specs = [tf.TensorSpec((None,) + image_shape(model), tf.int32, name="images")]
+    specs += condition_specs(model)
 
     def score(images, *conditions):
-        inputs = tf.cast(images, tf.float32)
-        logits = model([inputs, *conditions] if conditions else inputs, training=False)
-        return log_prob_from_logits(logits, images)
+        return log_prob_from_logits(logits_of(model, images, conditions), images)
 
     return CountedFunction(score, specs)
 
@@ -144,5 +157,5 @@ class BitsPerDim(keras.metrics.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         nats = -log_prob_from_logits(y_pred, y_true)
-        dims = tf.cast(tf.reduce_prod(tf.shape(y_true)[1:]), nats.dtype)
-        return super().update_state(nats / (dims * math.log(2.0)), sample_weight)
+        dims = tf.reduce_prod(tf.shape(y_true)[1:])
+        return super().update_state(bits_per_dim(nats, dims), sample_weight)

@@ -239,6 +239,15 @@ class MultiScalePixelRNN(keras.Model):
             )
         return []
 
+    @staticmethod
+    def _no_conditions(conditions):
+        """The traceable methods take `conditions` as a `PixelRNN`'s do: none here."""
+        if conditions:
+            raise ValueError(
+                "A MultiScalePixelRNN takes no conditions (both stages are inside it). "
+                f"Received: {len(conditions)} condition inputs"
+            )
+
     def targets(self, images):
         """The training targets of `images`: `(small images, images)`."""
         return (subsample(images, self.factor), images)
@@ -262,8 +271,7 @@ class MultiScalePixelRNN(keras.Model):
         images `(B, H, W, C)` -> `{"log_prob", "small_log_prob",
         "full_log_prob"}`, each `(B,)` in nats per image, `log_prob` their
         sum. `conditions` must be empty."""
-        if conditions:
-            self.conditions(0, conditions=conditions)
+        self._no_conditions(conditions)
         small_logits, full_logits = self(tf.cast(images, tf.float32), training=False)
         small = likelihood.log_prob_from_logits(small_logits, subsample(images, self.factor))
         full = likelihood.log_prob_from_logits(full_logits, images)
@@ -331,8 +339,7 @@ class MultiScalePixelRNN(keras.Model):
         """Traceable two-stage sampling (for export): noise `(B, H, W, C)` ->
         uint8 images, as `sample(noise=...)` draws them with the cached
         sampler. `conditions` must be empty (`conditions`)."""
-        if conditions:
-            self.conditions(0, conditions=conditions)
+        self._no_conditions(conditions)
         noise = tf.convert_to_tensor(noise, tf.float32)
         f = self.factor
         small = sampling.sampler(self.small_model, "cached").images_from_noise(

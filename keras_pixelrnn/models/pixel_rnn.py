@@ -5,7 +5,6 @@ model: its configuration, its presets, and what it computes (likelihoods,
 samples, completions), through `likelihood` and `keras_pixelrnn.generation`.
 """
 
-import math
 
 import keras
 import numpy as np
@@ -314,8 +313,7 @@ class PixelRNN(keras.Model):
         images `(B, H, W, C)` (any dtype) and the condition inputs (tensors,
         in the order of `inputs[1:]`) -> `{"log_prob": (B,)}` in nats per
         image. The NumPy API, checked and batched, is `log_prob`."""
-        x = tf.cast(images, tf.float32)
-        logits = tf.cast(self([x, *conditions] if conditions else x, training=False), tf.float32)
+        logits = likelihood.logits_of(self, images, conditions)
         return {"log_prob": likelihood.log_prob_from_logits(logits, images)}
 
     def images_from_noise(self, noise, conditions=(), temperature=1.0):
@@ -330,8 +328,7 @@ class PixelRNN(keras.Model):
         `-log p(x) / (H * W * C * ln 2)`."""
         nats = -self.log_prob(images, batch_size=batch_size, labels=labels,
                               small_images=small_images)
-        dims = math.prod(np.shape(images)[1:])
-        return nats / (dims * math.log(2.0))
+        return likelihood.bits_per_dim(nats, np.shape(images)[1:])
 
     def sample(self, num_samples, seed=None, temperature=1.0, noise=None, method="cached",
                return_log_prob=False, progress=False, labels=None, small_images=None):

@@ -32,12 +32,11 @@ carries no TensorFlow executor (ONNX has none).
 
 import io
 import logging
-import math
 
 import numpy as np
 
 from keras_pixelrnn.generation.sampling import generate
-from keras_pixelrnn.models.likelihood import log_prob
+from keras_pixelrnn.models.likelihood import bits_per_dim, log_prob
 from keras_pixelrnn.serving.signatures import (
     is_multi_scale,
     image_spec,
@@ -207,8 +206,7 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
             model.log_prob(x) if is_multi_scale(model)
             else log_prob(model, x, conditions=conditions)
         )
-        dims = math.prod(shape)
-        for name, ref in (("log_prob", want), ("bits_per_dim", -want / (dims * math.log(2.0)))):
+        for name, ref in (("log_prob", want), ("bits_per_dim", bits_per_dim(-want, tuple(shape)))):
             diff = float(np.max(np.abs(got[name] - ref)))
             if not diff <= LOG_PROB_ATOL + 1e-6 * float(np.max(np.abs(ref))):
                 raise ConversionError(

@@ -58,13 +58,13 @@ asked for:
   is for a SavedModel meant for such a server only.
 """
 
-import math
 
 import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.layers.execution import device, with_implementation
-from keras_pixelrnn.utils.image_checks import check_images, image_shape
+from keras_pixelrnn.models.likelihood import bits_per_dim, logits_of
+from keras_pixelrnn.utils.image_checks import check_images, condition_specs, image_shape
 
 SIGNATURES = ("log_prob", "logits", "sample")
 SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
@@ -94,16 +94,6 @@ def signature_names(model):
 def is_multi_scale(model):
     """A `MultiScalePixelRNN`: two stages, two logits outputs."""
     return callable(getattr(model, "log_prob_terms", None))
-
-
-def condition_specs(model):
-    """The `tf.TensorSpec`s of a model's condition inputs, all its inputs
-    after the image in their order, named as the inputs: `[]` for an
-    unconditional model, `[labels int32 (None,)]` for a class-conditional one,
-    `[small_images float32 (None, s, s', C)]` for a multi-scale second stage."""
-    return [
-        tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype, name=x.name) for x in model.inputs[1:]
-    ]
 
 
 def signature_inputs(model, signature, values, **conditions):
@@ -192,15 +182,13 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
     def log_prob(images, *conditions):
         images = guard.images(images)
         terms = model.score(images, guard.conditions(conditions, images))
-        dims = math.prod(shape) if None not in shape else tf.reduce_prod(tf.shape(images)[1:])
-        bits = -terms["log_prob"] / (tf.cast(dims, tf.float32) * math.log(2.0))
+        dims = shape if None not in shape else tf.reduce_prod(tf.shape(images)[1:])
+        bits = bits_per_dim(-terms["log_prob"], dims)
         return {"log_prob": terms["log_prob"], "bits_per_dim": bits, **terms}
 
     def logits(images, *conditions):
         images = guard.images(images)
-        x, conditions = tf.cast(images, tf.float32), guard.conditions(conditions, images)
-        return {"logits": tf.cast(model([x, *conditions] if conditions else x, training=False),
-                                  tf.float32)}
+        return {"logits": logits_of(model, images, guard.conditions(conditions, images))}
 
     functions = {"log_prob": signature(log_prob, images_spec)}
     if not multi_scale:

@@ -1,6 +1,7 @@
 """Checks of the integer image batches that scoring and sampling take."""
 
 import numpy as np
+import tensorflow as tf
 
 
 def check_images(images, image_shape, levels, name="images"):
@@ -36,6 +37,17 @@ def model_levels(model):
 def image_shape(model):
     """`(height, width, colors)` of a model's image input (its first input)."""
     return tuple(model.inputs[0].shape[1:])
+
+
+def condition_specs(model):
+    """The `tf.TensorSpec`s of a model's condition inputs, all its inputs
+    after the image in their order, batch axis free, named as the inputs:
+    `[]` for an unconditional model, `[labels int32 (None,)]` for a
+    class-conditional one, `[small_images float32 (None, s, s', C)]` for a
+    multi-scale second stage."""
+    return [
+        tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype, name=x.name) for x in model.inputs[1:]
+    ]
 
 
 def check_conditions(model, conditions, batch, name="conditions"):
