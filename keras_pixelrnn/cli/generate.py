@@ -28,6 +28,7 @@ import time
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
+    check_output,
     labelled,
     model_from,
     num_classes_of,
@@ -76,7 +77,7 @@ def _write_images(images, path, levels, scale=4, columns=None):
     elif path.endswith(".png"):
         write_png(grid(images, levels, columns=columns), path, scale=scale)
     else:
-        raise SystemExit(f"error: --out {path!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {path}")
 
 
 def _label_option(args):
@@ -157,7 +158,8 @@ def sample(args):
     from keras_pixelrnn.utils.image_checks import model_levels
 
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {args.out}")
+    check_output(args.out, writes="a .png or .npy file")
     model = model_from(args)
     num, labels, columns = _sample_plan(args, num_classes_of(model))
     start = time.time()
@@ -184,11 +186,12 @@ def complete(args):
     from keras_pixelrnn.utils.image_grid import grid, write_png
 
     if not args.out.endswith(".png"):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png")
+        raise ValueError(f"--out must end in .png. Received: --out {args.out}")
+    check_output(args.out, writes="a .png file")
     model = model_from(args)
     if callable(getattr(model, "log_prob_terms", None)):
-        raise SystemExit(
-            f"error: --model {args.model!r} is a multi-scale model, whose second stage "
+        raise ValueError(
+            f"--model {args.model!r} is a multi-scale model, whose second stage "
             "completes from the small image (MultiScalePixelRNN.complete_from_small in "
             "Python); complete takes a single-scale PixelRNN"
         )
