@@ -343,3 +343,22 @@ def test_tfds_offline_fails_before_any_download(tmp_path, monkeypatch):
                        "prepared in the TFDS data folder"):
         make_dataset("binarized_mnist", batch_size=4)
 
+
+
+@pytest.mark.slow
+def test_two_devices_train_with_a_last_batch_of_one_image(tmp_path):
+    import subprocess
+
+    import tensorflow as tf
+
+    np.save(tmp_path / "d.npy", (np.random.default_rng(0).random((17, 6, 5)) > 0.5).astype("uint8"))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if 0 < len(tf.config.list_physical_devices("GPU")) < 2:
+        env["CUDA_VISIBLE_DEVICES"] = "-1"  # two logical CPU devices instead
+    argv = [word for word in TRAIN if word not in ("--batch-size", "8")]
+    done = subprocess.run(
+        [sys.executable, "-m", "keras_pixelrnn.cli", *argv, "--dataset", str(tmp_path / "d.npy"),
+         "--devices", "2", "--batch-size", "16", "--limit", "17", "--epochs", "1",
+         "--out", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["steps"] == 1

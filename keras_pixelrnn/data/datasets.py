@@ -147,10 +147,11 @@ def can_download(name, timeout=DOWNLOAD_TIMEOUT):
     return True
 
 
-def _not_prepared(name, builder):
+def _not_prepared(name, tfds):
+    data_dir = tfds.builder(_PRESETS[name]["tfds_name"]).data_dir
     return NotPreparedError(
         f"source={name!r} is not prepared in the TFDS data folder "
-        f"({builder.data_dir}), and its download server ({_DOWNLOAD_HOSTS[name]}) does not "
+        f"({data_dir}), and its download server ({_DOWNLOAD_HOSTS[name]}) does not "
         f"answer: there is no network. Prepare it once with the network (run the same "
         f"command, or `tfds build {_PRESETS[name]['tfds_name']}`), or point TFDS_DATA_DIR to a "
         "folder that holds it. Offline, train on source='mnist_5k' (5,000 MNIST digits "
@@ -160,18 +161,17 @@ def _not_prepared(name, builder):
 
 
 def _tfds_dataset(name, tfds, **options):
-    """`tfds.load(...)` of data set `name`, with no download where the data set is
-    prepared, and none attempted without a network (`NotPreparedError`)."""
-    builder = tfds.builder(_PRESETS[name]["tfds_name"])
-    if not builder.is_prepared():
-        try:  # what is there (tfds.testing.mock_data serves it so)
-            return builder.as_dataset(**options)
-        except AssertionError:  # tfds: "could not find data in ..."
-            pass
-        if not can_download(name):
-            raise _not_prepared(name, builder)
-        builder.download_and_prepare()
-    return builder.as_dataset(**options)
+    """`tfds.load(...)` of data set `name`: what is prepared, else downloaded
+    and prepared first, and no download attempted without a network
+    (`NotPreparedError`)."""
+    tfds_name = _PRESETS[name]["tfds_name"]
+    try:
+        return tfds.load(tfds_name, download=False, **options)
+    except AssertionError:  # tfds: "could not find data in ..."
+        pass
+    if not can_download(name):
+        raise _not_prepared(name, tfds)
+    return tfds.load(tfds_name, **options)
 
 
 def labelled_names():
