@@ -108,11 +108,10 @@ def make_dataset(
             itself. Sources as in `load_images`. Defaults to False.
         num_classes: with `with_labels`, the number of classes the model
             represents, checked as in `load_images`. Defaults to None.
-        replicas: the number of replicas a `tf.distribute` strategy splits
-            each batch over. A last batch of fewer images than that would
-            leave a replica with none, so it is dropped (its few images,
-            different ones each epoch where shuffled, sit out that epoch),
-            and the number of batches stays known. Defaults to 1.
+        replicas: the replicas a `tf.distribute` strategy splits each batch
+            over. A last batch of fewer images, which would leave a replica
+            none, is dropped (its images, others each epoch where shuffled,
+            sit out that epoch); the number of batches stays known. Defaults to 1.
 
     Returns:
         A `tf.data.Dataset` of uint8 tensors `(batch, H, W, C)`; with

@@ -48,7 +48,8 @@ def differences(recorded, recipe):
     """The names whose values differ between a run's `recipe.json` (`recorded`)
     and `recipe`, but for the run's length: `[(name, recorded, given)]`."""
     given = json.loads(json.dumps(recipe.record(None, None, None, 1, 1, None)))
-    return [(name, recorded.get(name), given.get(name)) for name in sorted(set(recorded) | set(given))
+    names = sorted(set(recorded) | set(given))
+    return [(name, recorded.get(name), given.get(name)) for name in names
             if name not in _LENGTH and recorded.get(name) != given.get(name)]
 
 
