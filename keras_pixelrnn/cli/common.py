@@ -5,6 +5,10 @@ API's messages in the words of the command line."""
 import contextlib
 import re
 
+from keras_pixelrnn.data import NoLabelsError
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.models.pixel_rnn import PixelRNN
+
 
 def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
     """`--model PATH` or `--preset NAME`: exactly one of them."""
@@ -19,8 +23,6 @@ def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
 
 def load_model(path):
     """`models.loading.load_pixelrnn`; a bad file exits with its message."""
-    from keras_pixelrnn.models.loading import load_pixelrnn
-
     try:
         return load_pixelrnn(path)
     except (FileNotFoundError, ValueError) as error:
@@ -30,8 +32,6 @@ def load_model(path):
 def preset_model(name):
     """`PixelRNN.from_preset(name, load_weights=True)`: a ValueError names the
     preset and those with shipped weights when it has none."""
-    from keras_pixelrnn.models.pixel_rnn import PixelRNN
-
     return PixelRNN.from_preset(name, load_weights=True)
 
 
@@ -57,8 +57,6 @@ def labelled(read, why):
     """`read()`, a read of data with `with_labels=True`; a source without labels is
     a ValueError that starts with `why` (what needs them) and goes on with the
     data layer's message, which names the source."""
-    from keras_pixelrnn.data import NoLabelsError
-
     try:
         return read()
     except NoLabelsError as error:

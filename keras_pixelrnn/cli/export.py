@@ -29,6 +29,16 @@ import os
 import sys
 
 from keras_pixelrnn.cli.common import add_model_arguments, model_from
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.serving.onnx_export import OPSET, ConversionError, write_onnx
+from keras_pixelrnn.serving.saved_model import write_saved_model
+from keras_pixelrnn.serving.signatures import (
+    SIGNATURES,
+    SINGLE_THREADED_EXECUTOR,
+    condition_specs,
+    image_spec,
+    signature_names,
+)
 
 
 def quiet():
@@ -57,9 +67,6 @@ def _add_implementation(parser):
 
 
 def register(commands):
-    from keras_pixelrnn.serving.onnx_export import OPSET
-    from keras_pixelrnn.serving.signatures import SIGNATURES
-
     p = commands.add_parser(
         "export", help="write a TF Serving SavedModel or a checked ONNX model",
         description="Exports a PixelRNN .keras model (or a preset's shipped weights) for serving.",
@@ -97,15 +104,6 @@ def register(commands):
 
 
 def saved_model(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.saved_model import write_saved_model
-    from keras_pixelrnn.serving.signatures import (
-        SINGLE_THREADED_EXECUTOR,
-        condition_specs,
-        image_spec,
-        signature_names,
-    )
-
     problem = _bad_count(args)
     if problem:
         return _fail(problem)
@@ -131,9 +129,6 @@ def saved_model(args):
 
 
 def onnx(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.onnx_export import ConversionError, write_onnx
-
     problem = _bad_count(args)
     if problem:
         return _fail(problem)

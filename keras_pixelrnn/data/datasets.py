@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from keras_pixelrnn.data.splits import format_split, parse_split, slice_indices
 
@@ -170,8 +171,6 @@ def tfds_images(name, split, shuffle_files, seed, with_labels=False):
     `check_labelled`)."""
     preset = _PRESETS[name]
     split_name, bounds = parse_split(split, preset["splits"], preset["split_aliases"])
-    import tensorflow_datasets as tfds
-
     height, width, _ = preset["image_shape"]
     dataset = tfds.load(
         preset["tfds_name"],
