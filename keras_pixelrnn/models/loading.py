@@ -53,7 +53,9 @@ def _first_mismatch(error):
     found = _SHAPES.search(text)
     if found:
         model_shape, file_shape, path = found.groups()
-        return f"variable {path!r} has shape {model_shape} in the model but {file_shape} in the file"
+        return (
+            f"variable {path!r} has shape {model_shape} in the model but {file_shape} in the file"
+        )
     example = text.split("Example error message for object ", 1)[-1]
     return " ".join(example.split("\n\nList of objects", 1)[0].split())
 
