@@ -88,6 +88,12 @@ def needs_mkdocs():
         )
 
 
+def test_without_mkdocs_the_build_tests_skip_saying_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mkdocs", None)
+    with pytest.raises(pytest.skip.Exception, match=r'pip install "keras-pixelrnn\[docs\]"'):
+        needs_mkdocs()
+
+
 def build(config, site):
     return run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site)],
