@@ -6,6 +6,10 @@ import contextlib
 import os
 import re
 
+from keras_pixelrnn.data import NoLabelsError
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.models.pixel_rnn import PixelRNN
+
 
 def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
     """`--model PATH` or `--preset NAME`: exactly one of them."""
@@ -21,8 +25,6 @@ def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
 def load_model(path):
     """`models.loading.load_pixelrnn`: a missing or bad file is a
     FileNotFoundError or ValueError naming it, which `main` prints (exit 2)."""
-    from keras_pixelrnn.models.loading import load_pixelrnn
-
     return load_pixelrnn(path)
 
 
@@ -71,8 +73,6 @@ def check_output(path, option="--out", folder=False, overwrite=None, writes="a f
 def preset_model(name):
     """`PixelRNN.from_preset(name, load_weights=True)`: a ValueError names the
     preset and those with shipped weights when it has none."""
-    from keras_pixelrnn.models.pixel_rnn import PixelRNN
-
     return PixelRNN.from_preset(name, load_weights=True)
 
 
@@ -98,8 +98,6 @@ def labelled(read, why):
     """`read()`, a read of data with `with_labels=True`; a source without labels is
     a ValueError that starts with `why` (what needs them) and goes on with the
     data layer's message, which names the source."""
-    from keras_pixelrnn.data import NoLabelsError
-
     try:
         return read()
     except NoLabelsError as error:

@@ -37,6 +37,22 @@ from keras_pixelrnn.cli.common import (
     errors_in_option_words,
     model_from,
 )
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.serving.onnx_export import (
+    MIN_OPSET,
+    OPSET,
+    ConversionError,
+    check_opset,
+    write_onnx,
+)
+from keras_pixelrnn.serving.saved_model import write_saved_model
+from keras_pixelrnn.serving.signatures import (
+    SIGNATURES,
+    SINGLE_THREADED_EXECUTOR,
+    condition_specs,
+    image_spec,
+    signature_names,
+)
 from keras_pixelrnn.utils import arguments
 
 OPTIONS = {"opset": "--opset", "version": "--version"}
@@ -70,9 +86,6 @@ def _add_implementation(parser):
 
 
 def register(commands):
-    from keras_pixelrnn.serving.onnx_export import MIN_OPSET, OPSET
-    from keras_pixelrnn.serving.signatures import SIGNATURES
-
     p = commands.add_parser(
         "export", help="write a TF Serving SavedModel or a checked ONNX model",
         description="Exports a PixelRNN .keras model (or a preset's shipped weights) for serving.",
@@ -112,15 +125,6 @@ def register(commands):
 
 
 def saved_model(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.saved_model import write_saved_model
-    from keras_pixelrnn.serving.signatures import (
-        SINGLE_THREADED_EXECUTOR,
-        condition_specs,
-        image_spec,
-        signature_names,
-    )
-
     problem = _bad_count(args)
     if problem:
         return _fail(problem)
@@ -147,9 +151,6 @@ def saved_model(args):
 
 
 def onnx(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.onnx_export import ConversionError, check_opset, write_onnx
-
     try:
         check_output(args.out, overwrite=args.overwrite, writes="an .onnx file")
         with errors_in_option_words(OPTIONS):

@@ -19,6 +19,7 @@ import socket
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from keras_pixelrnn.data.splits import format_split, parse_split, slice_indices
 
@@ -231,8 +232,6 @@ def tfds_images(name, split, shuffle_files, seed, with_labels=False):
     `check_labelled`)."""
     preset = _PRESETS[name]
     split_name, bounds = parse_split(split, preset["splits"], preset["split_aliases"])
-    import tensorflow_datasets as tfds
-
     height, width, _ = preset["image_shape"]
     dataset = _tfds_dataset(
         name,
