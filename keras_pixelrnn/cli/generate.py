@@ -31,6 +31,7 @@ from keras_pixelrnn import data
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
+    check_output,
     labelled,
     model_from,
     num_classes_of,
@@ -80,7 +81,7 @@ def _write_images(images, path, levels, scale=4, columns=None):
     elif path.endswith(".png"):
         write_png(grid(images, levels, columns=columns), path, scale=scale)
     else:
-        raise SystemExit(f"error: --out {path!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {path}")
 
 
 def _label_option(args):
@@ -156,7 +157,8 @@ def _sample_plan(args, num_classes):
 
 def sample(args):
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {args.out}")
+    check_output(args.out, writes="a .png or .npy file")
     model = model_from(args)
     num, labels, columns = _sample_plan(args, num_classes_of(model))
     start = time.time()
@@ -172,11 +174,12 @@ def sample(args):
 
 def complete(args):
     if not args.out.endswith(".png"):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png")
+        raise ValueError(f"--out must end in .png. Received: --out {args.out}")
+    check_output(args.out, writes="a .png file")
     model = model_from(args)
     if isinstance(model, MultiScalePixelRNN):
-        raise SystemExit(
-            f"error: --model {args.model!r} is a multi-scale model, whose second stage "
+        raise ValueError(
+            f"--model {args.model!r} is a multi-scale model, whose second stage "
             "completes from the small image (MultiScalePixelRNN.complete_from_small in "
             "Python); complete takes a single-scale PixelRNN"
         )

@@ -2,6 +2,7 @@
 
 import os
 import re
+import zipfile
 
 import keras
 
@@ -16,6 +17,12 @@ def load_pixelrnn(path):
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--model {path!r}: no such file")
+    if not zipfile.is_zipfile(path):  # truncated, or not a .keras file at all
+        raise ValueError(
+            f"--model {path!r} is not a valid .keras file (a .keras file is a zip archive "
+            "of the model's config and weights; this one is truncated or of another kind): "
+            "not a loadable Keras model"
+        )
     try:
         model = keras.saving.load_model(path)
     except Exception as error:  # a corrupt or foreign file
