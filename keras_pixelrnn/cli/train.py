@@ -115,6 +115,9 @@ def _add_schedule_options(p):
     p.add_argument("--keep-best", action="store_true",
                    help="end with the weights of the epoch with the best validation NLL")
     p.add_argument("--clipnorm", type=float, default=None, help="global gradient-norm clipping")
+    p.add_argument("--initial-weights", metavar="PRESET|FILE", default=None,
+                   help="start from a preset's shipped weights or a .weights.h5 file of the same "
+                   "model (a warm restart: a new schedule from trained weights)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     p.add_argument("--val-limit", type=int, default=None, help="use only the first N validation images")
     p.add_argument("--seed", type=int, default=0)
@@ -175,6 +178,7 @@ class TrainOptions:
     ema: str
     keep_best: bool
     clipnorm: float
+    initial_weights: str
     limit: int
     val_limit: int
     seed: int
@@ -250,6 +254,7 @@ def make_recipe(options):
         steps=options.steps, batch_size=options.batch_size, learning_rate=options.learning_rate,
         warmup_steps=options.warmup_steps, decay=options.decay, ema=_ema(options.ema),
         keep_best=options.keep_best, clipnorm=options.clipnorm,
+        initial_weights=options.initial_weights,
         binarize=binarize_for(model["levels"], options), seed=options.seed,
         strategy=options.strategy, devices=options.devices, limit=options.limit,
         val_limit=options.val_limit,

@@ -27,6 +27,7 @@ import os
 
 import keras
 
+from keras_pixelrnn.models import presets
 from keras_pixelrnn.training.distribute import STRATEGIES
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
@@ -55,6 +56,10 @@ class Recipe:
             `ema_momentum` of the run's length; 0 for none.
         keep_best: end with the weights of the best validation epoch.
         clipnorm: global gradient-norm clipping, or None.
+        initial_weights: start from these weights instead of the seed's: a
+            preset's name (its shipped weights) or a `.weights.h5` file of
+            the same model. A new schedule from trained weights is a warm
+            restart (a second cosine cycle). None: the seed's weights.
         binarize: binary images (dynamic binarization of grey ones).
         seed: the seed of the weights, the shuffling and the binarization.
         strategy, devices: see `keras_pixelrnn.training.distribute`.
@@ -73,6 +78,7 @@ class Recipe:
     ema: float = None
     keep_best: bool = False
     clipnorm: float = None
+    initial_weights: str = None
     binarize: bool = False
     seed: int = 0
     strategy: str = "auto"
@@ -94,6 +100,8 @@ class Recipe:
         arguments.integer("devices", self.devices)
         arguments.integer("limit", self.limit, allow_none=True)
         arguments.integer("val_limit", self.val_limit, allow_none=True)
+        if self.initial_weights is not None:
+            initial_weights_file(self.initial_weights)
 
     @property
     def num_classes(self):
@@ -123,7 +131,7 @@ class Recipe:
         """What `recipe.json` holds: the model's arguments, then the run's
         settings and what the run found (`epochs` and `steps` as planned, the
         averaging momentum used, the workers and replicas, the model's size)."""
-        return dict(
+        record = dict(
             self.model, dataset=self.dataset, epochs=epochs, steps=steps,
             batch_size=self.batch_size, optimizer="adam", learning_rate=self.learning_rate,
             warmup_steps=self.warmup_steps, decay=self.decay, ema=ema,
@@ -133,6 +141,24 @@ class Recipe:
             per_replica_batch=self.batch_size // replicas, limit=self.limit,
             parameters=parameters,
         )
+        if self.initial_weights is not None:  # a run without them keeps the old keys
+            record["initial_weights"] = self.initial_weights
+        return record
+
+
+def initial_weights_file(initial_weights):
+    """The weights file that `Recipe(initial_weights=...)` names: a preset's
+    shipped `.weights.h5`, or the given file."""
+    if initial_weights in presets.PRESETS and presets.weights_path(initial_weights):
+        return presets.weights_path(initial_weights)
+    if isinstance(initial_weights, str) and initial_weights.endswith(".weights.h5") \
+            and os.path.isfile(initial_weights):
+        return initial_weights
+    raise ValueError(
+        "`initial_weights` must be a preset with shipped weights "
+        f"({', '.join(presets.presets_with_weights())}) or an existing .weights.h5 file. "
+        f"Received: initial_weights={initial_weights!r}"
+    )
 
 
 def learning_rate_schedule(learning_rate, total_steps, warmup_steps=0, decay="cosine"):

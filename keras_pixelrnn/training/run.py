@@ -45,7 +45,12 @@ from keras_pixelrnn.training.callbacks import (
     AtomicCheckpoint, BackupCallback, EpochHistory, StopOnNaN, TrainingBackup,
 )
 from keras_pixelrnn.training.loop import DistributedTrainer
-from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
+from keras_pixelrnn.training.recipe import (
+    KeepBest,
+    StopAfterSteps,
+    initial_weights_file,
+    make_optimizer,
+)
 from keras_pixelrnn.training.run_folder import RunFolder
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import write_atomically
@@ -113,6 +118,8 @@ def _train(recipe, folder, verbose, peer_timeout, max_restarts, restart):
         backup = TrainingBackup(os.path.join(out, "backup"), model, is_chief=chief,
                                 scratch=None if chief else os.path.join(write_dir, "backup"))
         initial_epoch = backup.restore() or folder.restore_checkpoint(model)
+        if not initial_epoch and recipe.initial_weights is not None:
+            model.load_weights(initial_weights_file(recipe.initial_weights))
     if initial_epoch >= epochs:
         backup.close()
         print(f"the run in {folder.out} has done {initial_epoch} of the {epochs} epochs asked: "

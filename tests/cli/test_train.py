@@ -125,3 +125,39 @@ def test_python_messages_in_the_words_of_the_options():
     assert common.in_option_words("`steps` must be a positive integer or None. Received: "
                                   "steps=0", names) == (
         "--steps must be a positive integer. Received: --steps 0")
+
+
+def test_initial_weights_that_are_neither_a_preset_with_weights_nor_a_file_are_refused(
+        nothing_runs, tmp_path, capsys):
+    code = cli.main(TRAIN + ["--initial-weights", "small", "--out", str(tmp_path / "run")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "--initial-weights must be a preset with shipped weights (mnist" in error
+    assert "Received: --initial-weights 'small'" in error
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_a_run_with_initial_weights_starts_from_them(tmp_path):
+    """A warm restart: with a learning rate too small to move anything, the
+    trained model keeps the given weights, not the seed's."""
+    import keras
+    import numpy as np
+
+    from keras_pixelrnn import PixelRNN
+
+    np.save(tmp_path / "digits.npy", np.random.default_rng(0).integers(0, 2, (8, 6, 5, 1), np.uint8))
+    keras.utils.set_random_seed(7)
+    start = PixelRNN("pixel_cnn", (6, 5, 1), num_layers=1, hidden_units=4, levels=2)
+    start.save_weights(str(tmp_path / "start.weights.h5"))
+    argv = [word if word != "digits.npy" else str(tmp_path / "digits.npy") for word in TRAIN]
+    code = cli.main(argv + ["--initial-weights", str(tmp_path / "start.weights.h5"),
+                            "--learning-rate", "1e-12", "--ema", "0", "--epochs", "1",
+                            "--batch-size", "4", "--verbose", "0", "--out", str(tmp_path / "run")])
+    assert code == 0
+    trained = keras.saving.load_model(str(tmp_path / "run" / "model.keras"))
+    for got, want in zip(trained.get_weights(), start.get_weights()):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    keras.utils.set_random_seed(0)  # the run's --seed: its weights without --initial-weights
+    fresh = PixelRNN("pixel_cnn", (6, 5, 1), num_layers=1, hidden_units=4, levels=2)
+    assert any(not np.allclose(a, b) for a, b in zip(start.get_weights(), fresh.get_weights()))
