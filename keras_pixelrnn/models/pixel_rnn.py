@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.models import likelihood
+from keras_pixelrnn.models import classification, likelihood
 from keras_pixelrnn.models.builder import (
     ARCHITECTURES, build_graph, check_arguments, check_condition_arguments,
 )
@@ -123,6 +123,9 @@ class PixelRNN(keras.Model):
     >>> nats = -model.log_prob(images)                         # (N,) nats per image
     >>> samples = model.sample(16, seed=0)                     # uint8 (16, 28, 28, 1)
     >>> filled = model.complete(images[:8], keep_rows=14)      # the paper's Figure 1
+    >>> digits = PixelRNN.from_preset("mnist_conditional")      # p(x | label), 10 labels
+    >>> sevens = digits.sample(16, labels=7)
+    >>> posterior = digits.classify(images)                    # (N, 10) p(label | x)
     """
 
     def __init__(
@@ -307,6 +310,33 @@ class PixelRNN(keras.Model):
         """
         conditions = self.conditions(len(np.asarray(images)), labels, small_images)
         return likelihood.log_prob(self, images, batch_size=batch_size, conditions=conditions)
+
+    def classify(self, images, prior=None, batch_size=64):
+        """A class-conditional model as a classifier: `p(label | x)` of each
+        image, float64 `(N, num_classes)`, each row summing to 1.
+
+        Bayes' rule over the labels: `softmax_y(log p(x | y) + log p(y))`,
+        with the uniform prior unless `prior` is given. It costs
+        `num_classes` scoring passes over `images` (one batched `log_prob`
+        per label), `num_classes` times an evaluation of the same images.
+
+        Args:
+            images: integer images `(N, H, W, C)` in `[0, levels)`.
+            prior: `p(y)`, `num_classes` numbers `>= 0` summing to 1; None
+                (default) for uniform.
+            batch_size: images per forward pass.
+
+        Raises:
+            ValueError: an unconditional model (it names `num_classes`), a
+                bad `prior`, or images that do not fit the model.
+
+        Example:
+
+        >>> model = PixelRNN.from_preset("mnist_conditional", load_weights=True)
+        >>> posterior = model.classify(digits)           # (N, 10)
+        >>> predicted = posterior.argmax(axis=-1)
+        """
+        return classification.posterior(self, images, prior=prior, batch_size=batch_size)
 
     def score(self, images, conditions=()):
         """Traceable scoring (for `tf.function` and exports): integer-valued
