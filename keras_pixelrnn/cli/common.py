@@ -1,9 +1,14 @@
 """What more than one command needs: the model to run (a file or a preset), the
-binarization rule, the labels of a class-conditional model, and the Python
-API's messages in the words of the command line."""
+binarization rule, the labels of a class-conditional model, the checks of an
+output path, and the Python API's messages in the words of the command line."""
 
 import contextlib
+import os
 import re
+
+from keras_pixelrnn.data import NoLabelsError
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.models.pixel_rnn import PixelRNN
 
 
 def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
@@ -18,20 +23,56 @@ def add_model_arguments(parser, model_help="a PixelRNN .keras file"):
 
 
 def load_model(path):
-    """`models.loading.load_pixelrnn`; a bad file exits with its message."""
-    from keras_pixelrnn.models.loading import load_pixelrnn
+    """`models.loading.load_pixelrnn`: a missing or bad file is a
+    FileNotFoundError or ValueError naming it, which `main` prints (exit 2)."""
+    return load_pixelrnn(path)
 
-    try:
-        return load_pixelrnn(path)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"error: {error}")
+
+def _nearest_existing(path):
+    """The closest of `path`'s folders (itself excluded) that exists."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(folder):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def check_output(path, option="--out", folder=False, overwrite=None, writes="a file"):
+    """Checks, before any work, that an output path can be written.
+
+    Args:
+        path: what the user gave.
+        option: the option that gave it, for the message.
+        folder: the command writes a folder at `path` (else a file).
+        overwrite: for a file, whether an existing one may be replaced; None
+            when the command replaces it anyway (`sample`, `complete`).
+        writes: what the command writes, for the message ("a .png or .npy file").
+
+    Raises:
+        ValueError: naming `option` and echoing `path`, where `path` is a
+            folder (for a file) or a file (for a folder), lies under a file,
+            or lies in a folder this user cannot write in; or, with
+            `overwrite=False`, where the file exists.
+    """
+    received = f"Received: {option} {path}"
+    if folder and os.path.lexists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} is a file, and the command writes {writes} there. {received}")
+    if not folder and os.path.isdir(path):
+        raise ValueError(f"{option} is a folder; the command writes {writes}. {received}")
+    above = _nearest_existing(path)
+    if not os.path.isdir(above):
+        raise ValueError(f"{option} lies under {above}, which is a file, not a folder. {received}")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} cannot be written: no permission to write in {above}. "
+                         f"{received}")
+    if folder and os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} cannot be written: no permission to write in it. {received}")
+    if overwrite is False and os.path.lexists(path):
+        raise ValueError(f"{option} exists; pass --overwrite to replace it. {received}")
 
 
 def preset_model(name):
     """`PixelRNN.from_preset(name, load_weights=True)`: a ValueError names the
     preset and those with shipped weights when it has none."""
-    from keras_pixelrnn.models.pixel_rnn import PixelRNN
-
     return PixelRNN.from_preset(name, load_weights=True)
 
 
@@ -57,8 +98,6 @@ def labelled(read, why):
     """`read()`, a read of data with `with_labels=True`; a source without labels is
     a ValueError that starts with `why` (what needs them) and goes on with the
     data layer's message, which names the source."""
-    from keras_pixelrnn.data import NoLabelsError
-
     try:
         return read()
     except NoLabelsError as error:

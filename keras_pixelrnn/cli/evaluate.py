@@ -6,6 +6,9 @@
 A class-conditional model (`train --num-classes K`) scores `log p(x | label)`
 with the data set's own labels, which it then must have (see
 `keras_pixelrnn.data`); a label outside `[0, K)` is an error (exit 2).
+
+`--json` prints the result as one strict JSON object on the last line: a
+score that is not finite (NaN, infinite) is `null` there.
 """
 
 import json
@@ -75,7 +78,7 @@ def evaluate(args):
         ]
     nats = np.concatenate(scores)
     if nats.size == 0:
-        raise SystemExit(f"error: --dataset {args.dataset!r} split {split!r} holds no images")
+        raise ValueError(f"--dataset {args.dataset!r} split {split!r} holds no images")
     mean = float(nats.mean())
     stderr = float(nats.std(ddof=1) / math.sqrt(len(nats))) if len(nats) > 1 else 0.0
     result = {
@@ -98,5 +101,15 @@ def evaluate(args):
         print(f"  small image {result['small_nats_per_image']:.2f} + the rest given it "
               f"{result['full_nats_per_image']:.2f} nats/image")
     if args.json:
-        print(json.dumps(result))
+        print(as_json(result))
     return 0
+
+
+def as_json(result):
+    """`result` as strict JSON: a NaN or an infinity (a model whose weights
+    went NaN, say) is `null`, which every JSON reader reads, where Python's
+    default `NaN` is not JSON."""
+    def finite(value):
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    return json.dumps({key: finite(value) for key, value in result.items()}, allow_nan=False)

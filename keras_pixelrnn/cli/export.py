@@ -3,14 +3,17 @@
     keras-pixelrnn export saved-model --model M.keras --out BASE/NAME [--version N] [--overwrite]
         [--implementation portable|auto] [--single-threaded-sampler]
     keras-pixelrnn export onnx --model M.keras --out F.onnx --signature log_prob|logits|sample
-        [--opset N] [--implementation portable|auto]
+        [--opset N] [--overwrite] [--implementation portable|auto]
 
 `--preset NAME` instead of `--model` exports a preset's pretrained weights
 shipped in the package.
 
 Bad input (a missing or foreign model, a preset without shipped weights, an
-existing version, a bad number, a conversion that fails its checks) prints
-`error: ...` and exits with 2.
+existing version or .onnx file without `--overwrite`, an `--out` that cannot
+be written, an `--opset` outside what the graphs and tf2onnx support, a
+missing `[export]` extra, a conversion that fails its checks) prints
+`error: ...` and exits with 2; the checks of the options come before the
+model is loaded.
 
 The graphs are device-neutral unless asked otherwise (see
 `keras_pixelrnn.serving.signatures`): the layers' portable way to compute
@@ -28,7 +31,31 @@ them (labels `arange(B) % num_classes`).
 import os
 import sys
 
-from keras_pixelrnn.cli.common import add_model_arguments, model_from
+from keras_pixelrnn.cli.common import (
+    add_model_arguments,
+    check_output,
+    errors_in_option_words,
+    model_from,
+)
+from keras_pixelrnn.models.loading import load_pixelrnn
+from keras_pixelrnn.serving.onnx_export import (
+    MIN_OPSET,
+    OPSET,
+    ConversionError,
+    check_opset,
+    write_onnx,
+)
+from keras_pixelrnn.serving.saved_model import write_saved_model
+from keras_pixelrnn.serving.signatures import (
+    SIGNATURES,
+    SINGLE_THREADED_EXECUTOR,
+    condition_specs,
+    image_spec,
+    signature_names,
+)
+from keras_pixelrnn.utils import arguments
+
+OPTIONS = {"opset": "--opset", "version": "--version"}
 
 
 def quiet():
@@ -42,9 +69,11 @@ def _fail(message):
 
 
 def _bad_count(args):
-    version = getattr(args, "version", None)
-    if version is not None and version < 1:
-        return f"--version must be a positive integer, got {version}"
+    try:
+        with errors_in_option_words(OPTIONS):
+            arguments.integer("version", getattr(args, "version", None), allow_none=True)
+    except ValueError as error:
+        return str(error)
     return None
 
 
@@ -57,9 +86,6 @@ def _add_implementation(parser):
 
 
 def register(commands):
-    from keras_pixelrnn.serving.onnx_export import OPSET
-    from keras_pixelrnn.serving.signatures import SIGNATURES
-
     p = commands.add_parser(
         "export", help="write a TF Serving SavedModel or a checked ONNX model",
         description="Exports a PixelRNN .keras model (or a preset's shipped weights) for serving.",
@@ -91,26 +117,20 @@ def register(commands):
     add_model_arguments(o)
     o.add_argument("--out", required=True, help="the .onnx file to write")
     o.add_argument("--signature", default="log_prob", choices=SIGNATURES)
-    o.add_argument("--opset", type=int, default=OPSET)
+    o.add_argument("--opset", type=int, default=OPSET,
+                   help=f"the ONNX opset, from {MIN_OPSET} to tf2onnx's highest")
+    o.add_argument("--overwrite", action="store_true", help="replace an existing .onnx file")
     _add_implementation(o)
     o.set_defaults(run=onnx)
 
 
 def saved_model(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.saved_model import write_saved_model
-    from keras_pixelrnn.serving.signatures import (
-        SINGLE_THREADED_EXECUTOR,
-        condition_specs,
-        image_spec,
-        signature_names,
-    )
-
     problem = _bad_count(args)
     if problem:
         return _fail(problem)
     executor = SINGLE_THREADED_EXECUTOR if args.single_threaded_sampler else None
     try:
+        check_output(args.out, folder=True, writes="a SavedModel folder BASE/NAME/<version>")
         model = model_from(args, load=load_pixelrnn)
         path = write_saved_model(
             model, args.out, args.version, args.overwrite, sample_executor=executor,
@@ -131,16 +151,13 @@ def saved_model(args):
 
 
 def onnx(args):
-    from keras_pixelrnn.models.loading import load_pixelrnn
-    from keras_pixelrnn.serving.onnx_export import ConversionError, write_onnx
-
-    problem = _bad_count(args)
-    if problem:
-        return _fail(problem)
     try:
+        check_output(args.out, overwrite=args.overwrite, writes="an .onnx file")
+        with errors_in_option_words(OPTIONS):
+            check_opset(args.opset)  # and that the [export] extra is there
         model = model_from(args, load=load_pixelrnn)
         worst = write_onnx(model, args.out, args.signature, args.opset, args.implementation)
-    except (OSError, ValueError, ConversionError) as error:
+    except (OSError, ValueError, ImportError, ConversionError) as error:
         return _fail(error)
     detail = "identical samples" if args.signature == "sample" else f"max |diff| {worst:.2g}"
     print(

@@ -25,13 +25,20 @@ then must have labels (see `keras_pixelrnn.data`).
 
 import time
 
+import numpy as np
+
+from keras_pixelrnn import data
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
+    check_output,
     labelled,
     model_from,
     num_classes_of,
 )
+from keras_pixelrnn.models.multi_scale import MultiScalePixelRNN
+from keras_pixelrnn.utils.image_checks import image_shape, model_levels
+from keras_pixelrnn.utils.image_grid import grid, write_npy, write_png
 
 DEFAULT_NUM = 16
 
@@ -69,14 +76,12 @@ def register(commands):
 
 
 def _write_images(images, path, levels, scale=4, columns=None):
-    from keras_pixelrnn.utils.image_grid import grid, write_npy, write_png
-
     if path.endswith(".npy"):
         write_npy(images, path)
     elif path.endswith(".png"):
         write_png(grid(images, levels, columns=columns), path, scale=scale)
     else:
-        raise SystemExit(f"error: --out {path!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {path}")
 
 
 def _label_option(args):
@@ -93,8 +98,6 @@ def _sample_plan(args, num_classes):
     """What `sample` draws: `(number of images, labels int32 (n,) or None, grid
     columns or None)`, from `--num` and the label options, checked against the
     model's `num_classes`."""
-    import numpy as np
-
     if args.num is not None and args.num < 1:
         raise ValueError(f"--num must be a positive integer. Received: --num {args.num}")
     given = _label_option(args)
@@ -153,21 +156,15 @@ def _sample_plan(args, num_classes):
 
 
 def sample(args):
-    from keras_pixelrnn.generation.sampling import sample as draw
-    from keras_pixelrnn.utils.image_checks import model_levels
-
     if not (args.out.endswith(".png") or args.out.endswith(".npy")):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png or .npy")
+        raise ValueError(f"--out must end in .png or .npy. Received: --out {args.out}")
+    check_output(args.out, writes="a .png or .npy file")
     model = model_from(args)
     num, labels, columns = _sample_plan(args, num_classes_of(model))
     start = time.time()
-    if callable(getattr(model, "log_prob_terms", None)):  # multi-scale: both stages
-        images = model.sample(num, seed=args.seed, temperature=args.temperature,
-                              method=args.method)
-    else:
-        images = draw(model, num, seed=args.seed, temperature=args.temperature,
-                      method=args.method, progress=True,
-                      conditions=None if labels is None else [labels])
+    given_labels = {} if labels is None else {"labels": labels}
+    images = model.sample(num, seed=args.seed, temperature=args.temperature,
+                          method=args.method, progress=True, **given_labels)
     given = "" if labels is None else f" of classes {sorted(set(labels.tolist()))}"
     print(f"sampled {num} images{given} ({args.method}) in {time.time() - start:.1f} s")
     _write_images(images, args.out, model_levels(model), columns=columns)
@@ -176,19 +173,13 @@ def sample(args):
 
 
 def complete(args):
-    import numpy as np
-
-    from keras_pixelrnn import data
-    from keras_pixelrnn.generation.sampling import complete as fill
-    from keras_pixelrnn.utils.image_checks import image_shape, model_levels
-    from keras_pixelrnn.utils.image_grid import grid, write_png
-
     if not args.out.endswith(".png"):
-        raise SystemExit(f"error: --out {args.out!r} must end in .png")
+        raise ValueError(f"--out must end in .png. Received: --out {args.out}")
+    check_output(args.out, writes="a .png file")
     model = model_from(args)
-    if callable(getattr(model, "log_prob_terms", None)):
-        raise SystemExit(
-            f"error: --model {args.model!r} is a multi-scale model, whose second stage "
+    if isinstance(model, MultiScalePixelRNN):
+        raise ValueError(
+            f"--model {args.model!r} is a multi-scale model, whose second stage "
             "completes from the small image (MultiScalePixelRNN.complete_from_small in "
             "Python); complete takes a single-scale PixelRNN"
         )
@@ -201,17 +192,17 @@ def complete(args):
         )
 
     if num_classes is None:
-        images, conditions = read(), None
+        images, given_labels = read(), {}
     else:  # each image completed given its own label
         images, labels = labelled(
             lambda: read(with_labels=True, num_classes=num_classes),
             f"The model is class-conditional (num_classes={num_classes}) and completes "
             f"each image given its label, so --images {args.images} needs labels",
         )
-        conditions = [labels]
-    completed = fill(model, images, keep_rows=args.keep_rows, seed=args.seed,
-                     temperature=args.temperature, method=args.method, progress=True,
-                     conditions=conditions)
+        given_labels = {"labels": labels}
+    completed = model.complete(images, keep_rows=args.keep_rows, seed=args.seed,
+                               temperature=args.temperature, method=args.method,
+                               progress=True, **given_labels)
     occluded = images.copy()
     occluded[:, args.keep_rows:] = 0
     # One column per image: original, occluded input, completion.

@@ -24,6 +24,16 @@ folders that they remove. A worker that loses a peer restarts itself in place
 the last backup. `keras-pixelrnn launch` starts such a job on this machine:
 
     keras-pixelrnn launch --workers 2 -- train --strategy multi-worker --preset small --out runs/mw
+
+A run folder that holds a finished run (`model.keras`) is never trained into
+by accident: `train` refuses it (exit 2) unless given `--overwrite` (train
+again from scratch; the old run is replaced once the new one is saved) or
+`--resume` (train it on from its backup or last checkpoint, with the same
+settings; only `--epochs` and `--steps` may change). A run that was killed
+resumes from its backup without either. See `keras_pixelrnn.training.run_folder`.
+
+A loss that becomes NaN (or infinite) stops the run with exit status 1 and
+a message naming the step and the last good checkpoint, which it keeps.
 """
 
 import argparse
@@ -31,7 +41,12 @@ import dataclasses
 import sys
 
 from keras_pixelrnn import data
-from keras_pixelrnn.cli.common import binarize_for, errors_in_option_words, labelled
+from keras_pixelrnn.cli.common import (
+    binarize_for,
+    check_output,
+    errors_in_option_words,
+    labelled,
+)
 from keras_pixelrnn.models.pixel_rnn import ARCHITECTURES, PRESETS
 from keras_pixelrnn.training import run
 from keras_pixelrnn.training.distribute import STRATEGIES
@@ -40,7 +55,7 @@ from keras_pixelrnn.training.recipe import DECAYS, Recipe
 from keras_pixelrnn.utils import arguments
 
 # The models' names of the options that `train` spells otherwise.
-RENAMED = (("num_layers", "--layers"), ("hidden_units", "--hidden"))
+RENAMED = (("num_layers", "--layers"), ("hidden_units", "--hidden"), ("source", "--dataset"))
 
 
 def register(commands):
@@ -117,6 +132,12 @@ def _add_run_options(p):
                    help="multi-worker: times a worker that lost a peer restarts in place")
     p.add_argument("--verbose", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder")
+    finished = p.add_mutually_exclusive_group()
+    finished.add_argument("--overwrite", action="store_true",
+                          help="--out holds a finished run: train it again from scratch")
+    finished.add_argument("--resume", action="store_true",
+                          help="--out holds a finished run: train it on from its last "
+                          "checkpoint, with the same settings (more --epochs or --steps)")
 
 
 def launch(args):
@@ -163,6 +184,8 @@ class TrainOptions:
     max_restarts: int
     verbose: int
     out: str
+    overwrite: bool = False
+    resume: bool = False
 
     @classmethod
     def parse(cls, args):
@@ -195,12 +218,14 @@ def train(args):
     the option at fault (exit status 2)."""
     options = TrainOptions.parse(args)
     with errors_in_option_words(TrainOptions.options()):
+        check_output(options.out, folder=True, writes="a run folder")
         recipe = make_recipe(options)
         return labelled(
             lambda: run.train(
                 recipe, options.out, verbose=options.verbose, peer_timeout=options.peer_timeout,
                 max_restarts=options.max_restarts,
                 restart=[sys.executable, "-m", "keras_pixelrnn.cli", *options.command_line()],
+                overwrite=options.overwrite, resume=options.resume,
             ),
             f"--num-classes {options.num_classes} trains on labelled images",
         )
@@ -258,14 +283,19 @@ def _image_shape(options):
     """`--image-shape H,W,C`, else the named data set's shape."""
     if options.image_shape:
         try:
-            return tuple(int(d) for d in options.image_shape.split(","))
+            shape = tuple(int(d) for d in options.image_shape.split(","))
+            return arguments.shape("image_shape", shape, 3)
         except ValueError:
             raise ValueError(
-                f"--image-shape must be H,W,C (integers). Received: --image-shape {options.image_shape}"
+                "--image-shape must be H,W,C: three positive integers, e.g. 28,28,1. "
+                f"Received: --image-shape {options.image_shape}"
             ) from None
     if options.dataset in data.DATASETS:
         return tuple(data.dataset_info(options.dataset)["image_shape"])
-    raise SystemExit("error: --image-shape H,W,C is needed for data given as a path")
+    raise ValueError(
+        "--image-shape H,W,C is needed for data given as a path. "
+        f"Received: --dataset {options.dataset}"
+    )
 
 
 def _ema(text):

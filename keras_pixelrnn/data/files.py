@@ -10,6 +10,7 @@ import re
 import zipfile
 
 import numpy as np
+from PIL import Image
 
 from keras_pixelrnn.data.datasets import DATASETS, NoLabelsError, labelled_names
 from keras_pixelrnn.data.splits import parse_split, slice_indices
@@ -169,8 +170,6 @@ def _to_uint8(source, images):
 
 
 def _load_folder(path, bounds, image_shape, limit):
-    from PIL import Image
-
     names = sorted(
         name
         for name in os.listdir(path)
@@ -217,8 +216,6 @@ def _load_folder(path, bounds, image_shape, limit):
 
 def _fit_picture(picture, height, width):
     """Centre-crops `picture` to the aspect ratio height:width, then resizes it."""
-    from PIL import Image
-
     cols, rows = picture.size
     if (rows, cols) == (height, width):
         return picture

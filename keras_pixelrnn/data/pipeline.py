@@ -71,7 +71,7 @@ def load_images(
 def make_dataset(
     source, split="train", batch_size=32, image_shape=None, levels=256, binarize=False,
     shuffle=True, seed=None, repeat=False, drop_remainder=False, limit=None, with_labels=False,
-    num_classes=None,
+    num_classes=None, replicas=1,
 ):
     """Builds a batched, prefetched `tf.data.Dataset` of uint8 images.
 
@@ -108,6 +108,10 @@ def make_dataset(
             itself. Sources as in `load_images`. Defaults to False.
         num_classes: with `with_labels`, the number of classes the model
             represents, checked as in `load_images`. Defaults to None.
+        replicas: the replicas a `tf.distribute` strategy splits each batch
+            over. A last batch of fewer images, which would leave a replica
+            none, is dropped (its images, others each epoch where shuffled,
+            sit out that epoch); the number of batches stays known. Defaults to 1.
 
     Returns:
         A `tf.data.Dataset` of uint8 tensors `(batch, H, W, C)`; with
@@ -125,6 +129,7 @@ def make_dataset(
     """
     image_shape, levels, limit = _check_arguments(image_shape, levels, limit)
     arguments.integer("batch_size", batch_size)
+    replicas = arguments.integer("replicas", replicas)
     seed = arguments.integer("seed", seed, minimum=0, allow_none=True)
     _check_label_arguments(source, with_labels, num_classes)
     if datasets.is_tfds_name(source):
@@ -138,8 +143,30 @@ def make_dataset(
                 f"source={describe(source)} split={split!r}, so drop_remainder=True "
                 f"would leave no batch. Received: batch_size={batch_size}"
             )
-    return _batched(images, source, split, batch_size, levels, binarize, shuffle, seed, repeat,
-                    drop_remainder, with_labels)
+    batches = _batched(images, source, split, batch_size, levels, binarize, shuffle, seed,
+                       repeat, drop_remainder, with_labels)
+    if replicas > 1 and not (repeat or drop_remainder):
+        batches = _whole_replicas(batches, images.dataset, batch_size, replicas)
+    return batches
+
+
+def _whole_replicas(batches, unbatched, batch_size, replicas):
+    """`batches` without a last batch of fewer than `replicas` images: the
+    batches but the last where the number of images is known (it stays known),
+    else those of at least `replicas` images."""
+    count = int(unbatched.cardinality())
+    if count < 0:  # unknown: look at each batch
+        return batches.filter(
+            lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] >= replicas
+        )
+    if 0 <= count < replicas:
+        raise ValueError(
+            f"The {count} images are fewer than the {replicas} replicas that share each "
+            f"batch, which would leave a replica none. Received: replicas={replicas}"
+        )
+    if 0 < count % batch_size < replicas:
+        return batches.take(count // batch_size)
+    return batches
 
 
 class _Images(typing.NamedTuple):

@@ -40,10 +40,15 @@ from keras_pixelrnn.layers.cached_step import put
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.traced_functions import CountedFunction, kept_function
 from keras_pixelrnn.utils.image_checks import (
-    check_conditions, check_images, condition_specs, image_shape, model_levels,
+    check_conditions, check_images, check_noise, condition_specs, image_shape, model_levels,
 )
 
 METHODS = ("cached", "naive")
+
+# What a batch costs per sub-pixel before the layers' caches: the noise
+# (float32), the known mask (bool), the kept values (int32), the image being
+# drawn (float32) and the uint8 result.
+BYTES_PER_SUBPIXEL = 4 + 1 + 4 + 4 + 1
 
 
 def draw(logits, noise, temperature):
@@ -249,18 +254,44 @@ def _check_temperature(temperature):
     return arguments.number("temperature", temperature, above=0)
 
 
-def sampler(model, method="cached", jit_compile=False):
-    """The `NaiveSampler` or `CachedSampler` of `model`, kept with the model:
-    its compiled loop is traced once for every batch size, not at every
-    call (its `traces` attribute counts the traces)."""
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
+def fixed_image_shape(model):
+    """`(H, W, C)` of a model that can sample: a ValueError for one whose
+    height or width is None (any size), which a sampler cannot draw."""
     shape = image_shape(model)
     if any(d is None for d in shape):
         raise ValueError(
             "Sampling needs a model with a fixed image size; rebuild it with a "
             f"static image_shape. Received: model input shape {shape}"
         )
+    return shape
+
+
+def check_num_samples(model, num_samples, minimum=1, name="num_samples"):
+    """`num_samples` as an int, if it is a count (>= `minimum`) of images of
+    `model` whose batch fits in this machine's memory
+    (`arguments.fits_in_memory`, at `BYTES_PER_SUBPIXEL`): checked before
+    anything is allocated, so `sample(10**9)` is a ValueError naming
+    `num_samples`, not a MemoryError."""
+    num_samples = arguments.integer(name, num_samples, minimum=minimum)
+    shape = fixed_image_shape(model)
+    what = f"{BYTES_PER_SUBPIXEL} bytes per sub-pixel of {shape} for the noise and the images"
+    return arguments.fits_in_memory(name, num_samples, BYTES_PER_SUBPIXEL * np.prod(shape), what)
+
+
+def uniform_noise(shape, num_samples, seed):
+    """Noise `(num_samples, *shape)` uniform in [0, 1), float32, from `seed`
+    (checked by `arguments.seed`: None or a non-negative integer)."""
+    rng = np.random.default_rng(arguments.seed("seed", seed))
+    return rng.random((num_samples,) + tuple(shape), np.float32)
+
+
+def sampler(model, method="cached", jit_compile=False):
+    """The `NaiveSampler` or `CachedSampler` of `model`, kept with the model:
+    its compiled loop is traced once for every batch size, not at every
+    call (its `traces` attribute counts the traces)."""
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
+    fixed_image_shape(model)
     cls = CachedSampler if method == "cached" else NaiveSampler
     return kept_function(model, ("sampler", method, bool(jit_compile)), lambda: cls(model, jit_compile))
 
@@ -295,21 +326,17 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
             `(N,)`), for a conditional model.
 
     Returns:
-        uint8 images `(N, H, W, C)` (and their log-probabilities).
+        uint8 images `(N, H, W, C)` (and their log-probabilities). An empty
+        batch (`N = 0`) gives empty arrays, after the checks.
+
+    Raises:
+        ValueError: for a bad argument (see `image_checks.check_noise`,
+            `check_images`, `check_conditions`), naming it.
     """
     temperature = _check_temperature(temperature)
     run = sampler(model, method, jit_compile)
     shape = (run.height, run.width, run.colors)
-    noise = np.asarray(noise, np.float32)
-    if noise.ndim != 4 or noise.shape[1:] != shape:
-        raise ValueError(
-            f"`noise` must have shape (N, {', '.join(map(str, shape))}). "
-            f"Received: noise.shape={noise.shape}"
-        )
-    if noise.size and (noise.min() < 0.0 or noise.max() >= 1.0):
-        raise ValueError(
-            f"`noise` must lie in [0, 1). Received: min={noise.min()}, max={noise.max()}"
-        )
+    noise = check_noise(noise, shape)
     if known is None:
         known = np.zeros(noise.shape, bool)
         values = np.zeros(noise.shape, np.int32)
@@ -324,6 +351,9 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
                 f"Received: values.shape={values.shape}"
             )
     conditions = check_conditions(model, conditions, len(noise))
+    if not len(noise):  # nothing to draw (a compiled loop cannot scatter into 0 images)
+        images = np.zeros(noise.shape, np.uint8)
+        return (images, np.zeros((0,), np.float32)) if return_log_prob else images
     state = run.init(len(noise), [tf.constant(c) for c in conditions])
     args = (
         tf.constant(noise), tf.constant(known), tf.constant(values, tf.int32),
@@ -350,9 +380,11 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
 
     Args:
         model: a PixelRNN from `build_pixel_rnn` (or loaded from `.keras`).
-        num_samples: number of images, > 0.
-        seed: seed of the noise; the same seed gives the same images, with
-            either method.
+        num_samples: number of images, > 0 (a ValueError for 0, and for a
+            batch that would not fit in this machine's memory:
+            `check_num_samples`).
+        seed: seed of the noise, None or an integer >= 0; the same seed
+            gives the same images, with either method.
         temperature: > 0; below 1 sharpens the distributions (towards the
             most probable path), above 1 flattens them.
         method: `"cached"` (default, fast) or `"naive"` (one full forward
@@ -369,10 +401,9 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
 
     >>> images = sample(model, 16, seed=0)
     """
-    arguments.integer("num_samples", num_samples)
+    num_samples = check_num_samples(model, num_samples)
     if noise is None:
-        shape = image_shape(model)
-        noise = np.random.default_rng(seed).random((num_samples,) + tuple(shape), np.float32)
+        noise = uniform_noise(image_shape(model), num_samples, seed)
     elif np.ndim(noise) == 4 and len(noise) != num_samples:
         raise ValueError(
             f"`noise` holds {len(noise)} images but num_samples={num_samples}. "
@@ -396,9 +427,10 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
 
     Returns:
         uint8 images `(N, H, W, C)`: the kept sub-pixels exactly as given,
-        the others drawn conditioned on everything before them.
+        the others drawn conditioned on everything before them (`(0, H, W,
+        C)` for no images).
     """
-    shape = image_shape(model)
+    shape = fixed_image_shape(model)
     images = check_images(images, shape, model_levels(model))
     height = shape[0]
     mask = np.zeros(images.shape, bool)
@@ -407,6 +439,6 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
         mask[:, :keep_rows] = True
     if known is not None:
         mask |= _broadcast_known(known, images.shape)
-    noise = np.random.default_rng(seed).random(images.shape, np.float32)
+    noise = uniform_noise(shape, len(images), seed)
     return generate(model, noise, known=mask, values=images, temperature=temperature,
                     method=method, progress=progress, conditions=conditions)

@@ -4,6 +4,8 @@ Numbers are checked by `keras_pixelrnn.utils.arguments`; each check here
 names the argument and echoes the value.
 """
 
+import keras
+
 
 def divisible(name, value, color_channels):
     if value % color_channels:
@@ -49,3 +51,16 @@ def image_shape(layer, input_shape, color_channels):
             f"{color_channels}. Received: input_shape={input_shape}"
         )
     return channels
+
+
+def floating_inputs(layer, inputs):
+    """A ValueError for integer (or bool) inputs, which `keras.layers.Conv2D`
+    refuses too: Keras casts floating inputs to a layer's compute dtype,
+    never integers (an image of uint8 levels is cast by the model, whose
+    input is float32, or by the caller)."""
+    dtype = keras.backend.standardize_dtype(inputs.dtype)
+    if not keras.backend.is_float_dtype(dtype):
+        raise ValueError(
+            f"Layer {layer.name!r} ({layer.__class__.__name__}) takes floating-point inputs; "
+            f"cast them first, e.g. `x.astype('float32')`. Received: inputs.dtype={dtype}"
+        )

@@ -172,6 +172,7 @@ class DiagonalBiLSTM(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         inputs, condition = conditioning.split(inputs)
+        checks.floating_inputs(self, inputs)
         # Both directions advance together, their channels side by side.
         z = tf.concat(
             [

@@ -163,6 +163,7 @@ class MaskedConv2D(keras.layers.Conv2D):
         # (A layer built with a condition may be called on the image alone:
         # a Row LSTM adds the projection itself, row by row.)
         x, condition = conditioning.split(inputs)
+        checks.floating_inputs(self, x)
         if condition is None:
             return super().call(x)
         self.check_condition(condition)
@@ -227,6 +228,12 @@ class MaskedConv2D(keras.layers.Conv2D):
             zero = tf.zeros((), x.dtype)
             padded = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=zero)
             outputs = ops.conv(padded, kernel, strides=1, padding="valid")
+            # TensorFlow's oneDNN Conv2D returns an empty batch with the
+            # padded input's size ((0, 9, 10, 4) for (0, 8, 8, 4)); the
+            # reshape, a no-op on any other batch, gives it the image's.
+            shape = tf.concat([tf.shape(x)[:-1], [self.filters]], axis=0)
+            outputs = tf.reshape(outputs, shape)
+            outputs.set_shape(x.shape[:-1].concatenate([self.filters]))
         if condition is not None:
             outputs += self.condition_bias(condition)
         return outputs

@@ -142,6 +142,7 @@ class RowLSTM(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         inputs, condition = conditioning.split(inputs)
+        checks.floating_inputs(self, inputs)
         implementation = self.IMPLEMENTATIONS.resolve(self.implementation)
         # Batch chains are split here, so that each chain has its own
         # input-to-state convolution (see `recurrence`). Training pops the

@@ -3,7 +3,7 @@ a small image, one per image (or one for all)."""
 
 import numpy as np
 
-from keras_pixelrnn.utils.image_checks import check_images
+from keras_pixelrnn.utils.image_checks import brief, check_images, check_labels
 
 
 def model_conditions(model, batch, labels=None, small_images=None):
@@ -19,7 +19,7 @@ def model_conditions(model, batch, labels=None, small_images=None):
     if labels is not None and model.num_classes is None:
         raise ValueError(
             f"Model {model.name!r} is not class-conditional (num_classes=None), so it takes "
-            f"no `labels`. Received: labels={_short(labels)}"
+            f"no `labels`. Received: labels={brief(labels)}"
         )
     if small_images is not None and model.small_image_shape is None:
         raise ValueError(
@@ -33,7 +33,7 @@ def model_conditions(model, batch, labels=None, small_images=None):
                 "give `labels`, one integer in [0, num_classes) per image or one for all. "
                 "Received: labels=None"
             )
-        return [_check_labels(labels, batch, model.num_classes)]
+        return [check_labels(labels, batch, model.num_classes)]
     if model.small_image_shape is not None:
         if small_images is None:
             raise ValueError(
@@ -54,30 +54,3 @@ def model_conditions(model, batch, labels=None, small_images=None):
         checked = check_images(small, model.small_image_shape, model.levels, "small_images")
         return [checked.astype(np.float32)]
     return []
-
-
-def _short(value):
-    array = np.asarray(value)
-    return repr(value) if array.size <= 8 else f"array of shape {array.shape}"
-
-
-def _check_labels(labels, batch, num_classes):
-    array = np.asarray(labels)
-    if array.dtype.kind not in "iu" and not (
-        array.dtype.kind == "f" and np.all(np.floor(array) == array)
-    ):
-        raise ValueError(f"`labels` must be integers. Received: labels={_short(labels)}")
-    if array.ndim == 0:
-        array = np.full((batch,), array)
-    if array.ndim != 1 or len(array) != batch:
-        raise ValueError(
-            f"`labels` must hold one label per image ({batch}) or one for all. "
-            f"Received: labels with shape {np.shape(labels)}"
-        )
-    bad = array[(array < 0) | (array >= num_classes)]
-    if bad.size:
-        raise ValueError(
-            f"`labels` must lie in [0, {num_classes}) for a model with num_classes="
-            f"{num_classes}. Received: label {int(bad[0])} in labels={_short(labels)}"
-        )
-    return array.astype(np.int32)

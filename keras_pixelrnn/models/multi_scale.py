@@ -30,11 +30,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.models import classification, likelihood
+from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
 from keras_pixelrnn.utils import arguments
-from keras_pixelrnn.utils.image_checks import check_images
+from keras_pixelrnn.utils.image_checks import check_images, check_noise
 from keras_pixelrnn.utils.traced_functions import kept_function
 
 # The constructor arguments of a stage (`small`, `full`): those of PixelRNN
@@ -229,6 +229,21 @@ class MultiScalePixelRNN(keras.Model):
             )
         return cls(**config)
 
+    # === Weights and Keras's loops ===
+
+    def load_weights(self, filepath, **kwargs):
+        """`keras.Model.load_weights`, all or nothing, as `PixelRNN.load_weights`:
+        a ValueError naming the file and the first mismatching variable, and
+        the model unchanged, for weights of another model."""
+        return loading.load_weights(self, filepath, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`; for 0 images the empty logits of both
+        stages, where Keras's loop, running no batch, fails."""
+        if empty_batches.is_empty(x):
+            return empty_batches.outputs(self, x)
+        return super().predict(x, *args, **kwargs)
+
     # === Likelihood and generation ===
 
     def conditions(self, batch, **given):
@@ -307,11 +322,10 @@ class MultiScalePixelRNN(keras.Model):
         Returns:
             uint8 images `(num_samples, H, W, C)` (and the small ones).
         """
+        num_samples = sampling.check_num_samples(self, num_samples)
         if noise is None:
-            arguments.integer("num_samples", num_samples)
-            noise = np.random.default_rng(seed).random((num_samples,) + self.image_shape,
-                                                       np.float32)
-        noise = np.asarray(noise, np.float32)
+            noise = sampling.uniform_noise(self.image_shape, num_samples, seed)
+        noise = check_noise(noise, self.image_shape)
         if noise.shape != (num_samples,) + self.image_shape:
             raise ValueError(
                 f"`noise` must have shape {(num_samples,) + self.image_shape}. "
@@ -333,7 +347,7 @@ class MultiScalePixelRNN(keras.Model):
         values = np.zeros((len(small),) + self.image_shape, np.int32)
         values[:, :: self.factor, :: self.factor] = small
         if noise is None:
-            noise = np.random.default_rng(seed).random(values.shape, np.float32)
+            noise = sampling.uniform_noise(self.image_shape, len(small), seed)
         known = np.broadcast_to(grid_mask(self.image_shape, self.factor), values.shape)
         return sampling.generate(
             self.full_model, noise, known=known, values=values, temperature=temperature,

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.models import classification, likelihood
+from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.builder import (
     ARCHITECTURES, build_graph, check_arguments, check_condition_arguments,
 )
@@ -19,6 +19,7 @@ from keras_pixelrnn.models.conditions import model_conditions
 from keras_pixelrnn.models import presets as _presets
 from keras_pixelrnn.models.presets import DESCRIPTIONS, PRESETS, preset_config
 from keras_pixelrnn.utils import arguments
+from keras_pixelrnn.utils.image_checks import check_images
 
 
 class _ClassProperty:
@@ -280,13 +281,35 @@ class PixelRNN(keras.Model):
                     "height and width, dropout, name, dtype or trainable."
                 )
             return model
-        try:
-            model.load_weights(path)
+        try:  # a fresh model, dropped if the file does not load: no twin needed
+            keras.Model.load_weights(model, path)
         except Exception as error:  # a truncated or foreign file
             raise ValueError(
                 f"the weights {path!r} of preset {preset!r} do not load: {error}"
             ) from None
         return model
+
+    # === Weights and Keras's loops ===
+
+    def load_weights(self, filepath, **kwargs):
+        """`keras.Model.load_weights`, all or nothing: every variable of the
+        file is checked, shape included, before any is assigned (see
+        `keras_pixelrnn.models.loading.load_weights`).
+
+        Raises:
+            ValueError: a file of another architecture (or a truncated one),
+                naming the file and the first mismatching variable with both
+                shapes; the model keeps its weights.
+        """
+        return loading.load_weights(self, filepath, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`; for 0 images (arrays or tensors) the empty
+        logits `(0, H, W, C, levels)`, where Keras's loop, running no batch,
+        fails (`keras_pixelrnn.models.empty_batches`)."""
+        if empty_batches.is_empty(x):
+            return empty_batches.outputs(self, x)
+        return super().predict(x, *args, **kwargs)
 
     # === Likelihood and generation ===
 
@@ -308,17 +331,16 @@ class PixelRNN(keras.Model):
                 `[0, num_classes)` (or one label for all).
             small_images: a multi-scale second stage's small images.
         """
-        conditions = self.conditions(len(np.asarray(images)), labels, small_images)
+        images = check_images(images, self.image_shape, self.levels)
+        conditions = self.conditions(len(images), labels, small_images)
         return likelihood.log_prob(self, images, batch_size=batch_size, conditions=conditions)
 
     def classify(self, images, prior=None, batch_size=64):
         """A class-conditional model as a classifier: `p(label | x)` of each
-        image, float64 `(N, num_classes)`, each row summing to 1.
-
-        Bayes' rule over the labels: `softmax_y(log p(x | y) + log p(y))`,
-        with the uniform prior unless `prior` is given. It costs
-        `num_classes` scoring passes over `images` (one batched `log_prob`
-        per label), `num_classes` times an evaluation of the same images.
+        image, float64 `(N, num_classes)`, rows summing to 1, by Bayes' rule
+        `softmax_y(log p(x | y) + log p(y))` (`keras_pixelrnn.models.classification`).
+        It costs `num_classes` scoring passes over `images` (a batched
+        `log_prob` per label).
 
         Args:
             images: integer images `(N, H, W, C)` in `[0, levels)`.
@@ -327,14 +349,13 @@ class PixelRNN(keras.Model):
             batch_size: images per forward pass.
 
         Raises:
-            ValueError: an unconditional model (it names `num_classes`), a
-                bad `prior`, or images that do not fit the model.
+            ValueError: an unconditional model (naming `num_classes`), a bad
+                `prior`, or images that do not fit the model.
 
         Example:
 
-        >>> model = PixelRNN.from_preset("mnist_conditional", load_weights=True)
-        >>> posterior = model.classify(digits)           # (N, 10)
-        >>> predicted = posterior.argmax(axis=-1)
+        >>> digits = PixelRNN.from_preset("mnist_conditional", load_weights=True)
+        >>> predicted = digits.classify(images).argmax(axis=-1)   # (N,)
         """
         return classification.posterior(self, images, prior=prior, batch_size=batch_size)
 
@@ -365,9 +386,10 @@ class PixelRNN(keras.Model):
         """Draws `num_samples` images, uint8 `(num_samples, H, W, C)`.
 
         Args:
-            num_samples: number of images, > 0.
-            seed: seed of the noise; the same seed gives the same images,
-                with either method.
+            num_samples: number of images, > 0 (0 is a ValueError, as is a
+                batch too large for this machine's memory).
+            seed: seed of the noise, None or an integer >= 0; the same seed
+                gives the same images, with either method.
             temperature: > 0; below 1 sharpens the distributions, above 1
                 flattens them.
             noise: instead of `seed`, the uniform noise `(N, H, W, C)` in
@@ -380,9 +402,8 @@ class PixelRNN(keras.Model):
                 or one per sample (`(num_samples,)`).
             small_images: a multi-scale second stage's small images.
         """
-        conditions = self.conditions(num_samples, labels, small_images) if isinstance(
-            num_samples, (int, np.integer)
-        ) else None
+        num_samples = sampling.check_num_samples(self, num_samples)
+        conditions = self.conditions(num_samples, labels, small_images)
         return sampling.sample(
             self, num_samples, seed=seed, temperature=temperature, method=method, noise=noise,
             return_log_prob=return_log_prob, progress=progress, conditions=conditions,
@@ -393,7 +414,8 @@ class PixelRNN(keras.Model):
         """Keeps some sub-pixels of `images` and draws the rest (Figure 1 of the paper).
 
         Args:
-            images: integer images `(N, H, W, C)` in `[0, levels)`.
+            images: integer images `(N, H, W, C)` in `[0, levels)`; `N` may
+                be 0 (an empty result).
             keep_rows: keep the top `keep_rows` rows (0 .. H).
             known: or a bool mask `(N, H, W, C)` (or broadcastable) of the
                 sub-pixels to keep; combined with `keep_rows` when both are
@@ -405,7 +427,8 @@ class PixelRNN(keras.Model):
             uint8 images `(N, H, W, C)`: the kept sub-pixels as given, the
             others drawn given everything before them.
         """
-        conditions = self.conditions(len(np.asarray(images)), labels, small_images)
+        images = check_images(images, self.image_shape, self.levels)
+        conditions = self.conditions(len(images), labels, small_images)
         return sampling.complete(
             self, images, keep_rows=keep_rows, known=known, seed=seed, temperature=temperature,
             method=method, progress=progress, conditions=conditions,

@@ -43,9 +43,14 @@ from keras_pixelrnn.serving.signatures import (
     serving_functions,
     signature_inputs,
 )
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import save_atomically
 
 OPSET = 17
+# The lowest opset the graphs convert at: tf2onnx needs opset 12 for their
+# gathers (`GatherV2` with `batch_dims`) and the sampler's loops.
+MIN_OPSET = 12
+EXTRA = 'pip install "keras-pixelrnn[export]"'
 LOG_PROB_ATOL = 1e-4  # nats per image; ONNX Runtime vs Keras
 
 
@@ -79,6 +84,40 @@ def _reverse_as_slice(ctx, node, name, args):
 
 
 ONNX_OP_HANDLERS = {"ReverseV2": (_reverse_as_slice, [])}
+
+
+def require_export_extra():
+    """Imports tf2onnx, onnx and onnxruntime; an ImportError naming the
+    `[export]` extra where one is missing."""
+    missing = []
+    for name in ("tf2onnx", "onnx", "onnxruntime"):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ImportError(
+            f"The ONNX export needs {', '.join(missing)}, which cannot be imported: {EXTRA}"
+        )
+
+
+def max_opset():
+    """The highest opset the installed tf2onnx converts to (its table of
+    opsets and ONNX IR versions), or `OPSET` where it does not say."""
+    require_export_extra()
+    import tf2onnx.constants
+
+    table = getattr(tf2onnx.constants, "OPSET_TO_IR_VERSION", None)
+    return max(table) if table else OPSET
+
+
+def check_opset(opset):
+    """`opset` as an int in `[MIN_OPSET, max_opset()]`; a ValueError naming it."""
+    top = max_opset()
+    return arguments.integer(
+        "opset", opset, minimum=MIN_OPSET, maximum=top,
+        why=f"The graphs need opset {MIN_OPSET} or later, and this tf2onnx converts up to {top}.",
+    )
 
 
 def convert_to_onnx(function, opset=OPSET):
@@ -226,8 +265,10 @@ def write_onnx(model, path, signature="log_prob", opset=OPSET, implementation="p
     difference found (nats; 0 for `sample`).
 
     `implementation`: how the layers compute in the graph, `"portable"`
-    (default) or `"auto"` (see `signatures.serving_functions`).
+    (default) or `"auto"` (see `signatures.serving_functions`). `opset` must
+    lie in `[MIN_OPSET, max_opset()]` (`check_opset`).
     """
+    opset = check_opset(opset)
     import onnx
 
     functions = serving_functions(model, checks=False, executor=None, implementation=implementation)

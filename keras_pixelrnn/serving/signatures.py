@@ -64,7 +64,9 @@ import tensorflow as tf
 
 from keras_pixelrnn.layers.execution import device, with_implementation
 from keras_pixelrnn.models.likelihood import bits_per_dim, logits_of
-from keras_pixelrnn.utils.image_checks import check_images, condition_specs, image_shape
+from keras_pixelrnn.utils.image_checks import (
+    check_images, check_noise, condition_specs, image_shape,
+)
 
 SIGNATURES = ("log_prob", "logits", "sample")
 SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
@@ -112,20 +114,11 @@ def signature_inputs(model, signature, values, **conditions):
     shape, levels = image_spec(model)
     if signature not in SIGNATURES:
         raise ValueError(f"`signature` must be one of {SIGNATURES}. Received: signature={signature!r}")
-    values = np.asarray(values)
     if signature == "sample":
-        if values.ndim != 4 or any(e is not None and e != g for e, g in zip(shape, values.shape[1:])):
-            raise ValueError(
-                f"`noise` must have shape (batch, {', '.join(map(str, shape))}). "
-                f"Received: noise.shape={values.shape}"
-            )
-        if values.size and not (values.min() >= 0 and values.max() < 1):  # NaN fails too
-            raise ValueError(
-                f"`noise` must lie in [0, 1). Received: min={values.min()}, max={values.max()}"
-            )
-        inputs = {"noise": values.astype(np.float32)}
+        inputs = {"noise": check_noise(values, shape)}
     else:
         inputs = {"images": check_images(values, shape, levels).astype(np.uint8)}
+    values = next(iter(inputs.values()))
     checked = model.conditions(len(values), **conditions)
     return dict(inputs, **{spec.name: value for spec, value in zip(model.inputs[1:], checked)})
 

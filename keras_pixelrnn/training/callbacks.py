@@ -11,9 +11,12 @@ resumed run dies on it with `OSError: bad object header version number`.
 * `AtomicCheckpoint`: the whole model after every epoch, written under a
   temporary name and renamed into place.
 * `EpochHistory`: every epoch's losses and validation NLL, in a JSON file.
+* `StopOnNaN`: a loss that is not finite stops the run, before anything of
+  it is saved.
 """
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -21,6 +24,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_pixelrnn.training.errors import TrainingError
 from keras_pixelrnn.training.recipe import averaged
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
@@ -154,3 +158,42 @@ class EpochHistory(keras.callbacks.Callback):
         self.epochs = [e for e in self.epochs if e["epoch"] < epoch + 1] + [record]
         text = json.dumps({"epochs": self.epochs}, indent=1).encode()
         write_atomically(self.path, lambda f: f.write(text))
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, by
+    raising a `TrainingError` that says at which optimizer step, and what
+    was kept.
+
+    Keras' `TerminateOnNaN` stops as if training had ended: the callbacks
+    then save the NaN weights (the epoch's checkpoint, the backup, the final
+    model) over the good ones. Raised from the batch's end, the error skips
+    every later save: the backup and the checkpoints stay those of the last
+    epoch that ended well. Put it first among the callbacks.
+
+    Args:
+        folder: the run folder, whose last checkpoint and backup the message
+            names.
+    """
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = os.fspath(folder)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(float(loss)):
+            return
+        step = int(self.model.optimizer.iterations.numpy())
+        checkpoints = os.path.join(self.folder, "checkpoints")
+        kept = sorted(name for name in os.listdir(checkpoints) if name.endswith(".keras")) if (
+            os.path.isdir(checkpoints)) else []
+        if kept:
+            detail = (f"the last good checkpoint is {os.path.join(checkpoints, kept[-1])}, and "
+                      f"{os.path.join(self.folder, 'backup')} resumes from it")
+        else:
+            detail = "no epoch had ended before it, so no checkpoint was kept"
+        raise TrainingError(
+            f"the loss became {float(loss)} at step {step}; {detail}. Try a lower learning "
+            "rate, or gradient clipping"
+        )

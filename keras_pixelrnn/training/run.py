@@ -13,6 +13,10 @@ The run folder holds what `keras-pixelrnn train` writes: `recipe.json`
 `history.json`, TensorBoard's `logs/`, `best/` (with `keep_best`), `backup/`
 while the run is unfinished, and `model.keras` at the end. A run that was
 killed resumes from `backup/`: train the same recipe into the same folder.
+A finished run is not trained into again unless asked (`overwrite`,
+`resume`: see `keras_pixelrnn.training.run_folder`). A loss that becomes
+NaN stops the run (`callbacks.StopOnNaN`), keeping the backup and the
+checkpoints of the epochs before it.
 
 Under a multi-worker strategy every worker runs `train`; only the chief
 writes into the run folder, the others write the same files (saving may take
@@ -38,10 +42,11 @@ from keras_pixelrnn.models.multi_scale import MultiScalePixelRNN
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 from keras_pixelrnn.training import distribute
 from keras_pixelrnn.training.callbacks import (
-    AtomicCheckpoint, BackupCallback, EpochHistory, TrainingBackup,
+    AtomicCheckpoint, BackupCallback, EpochHistory, StopOnNaN, TrainingBackup,
 )
 from keras_pixelrnn.training.loop import DistributedTrainer
 from keras_pixelrnn.training.recipe import KeepBest, StopAfterSteps, make_optimizer
+from keras_pixelrnn.training.run_folder import RunFolder
 from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.atomic_files import write_atomically
 
@@ -55,7 +60,8 @@ PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
 _MULTI_SCALE_OWN = ("image_shape", "levels", "name")
 
 
-def train(recipe, out, verbose=1, peer_timeout=300.0, max_restarts=3, restart=None):
+def train(recipe, out, verbose=1, peer_timeout=300.0, max_restarts=3, restart=None,
+          overwrite=False, resume=False):
     """Trains `recipe` into the run folder `out`, resuming from its backup.
 
     Args:
@@ -66,16 +72,36 @@ def train(recipe, out, verbose=1, peer_timeout=300.0, max_restarts=3, restart=No
         max_restarts: multi-worker: times a worker that lost a peer restarts.
         restart: multi-worker: the command line (`os.execv`'s arguments) that
             runs this training again; None gives up when a peer is lost.
+        overwrite, resume: what to do with a finished run in `out`: train
+            it again from scratch, or train it on with the same recipe (see
+            `keras_pixelrnn.training.run_folder`); without either, a
+            finished run is a ValueError naming `out`.
 
     Returns:
-        0, once `out/model.keras` is saved.
+        0, once `out/model.keras` is saved (or where a resumed run had no
+        epochs left to train).
+
+    Raises:
+        TrainingError: the loss became NaN; the backup and the checkpoints
+            of the epochs before are kept, and `model.keras` is not written.
     """
     arguments.number("peer_timeout", peer_timeout, above=0)
     arguments.integer("max_restarts", max_restarts, minimum=0)
+    folder = RunFolder(out, recipe, overwrite=overwrite, resume=resume)
+    try:
+        return _train(recipe, folder, verbose, peer_timeout, max_restarts, restart)
+    except BaseException:
+        folder.failed()
+        raise
+
+
+def _train(recipe, folder, verbose, peer_timeout, max_restarts, restart):
+    """`train` into `folder` (a `RunFolder`)."""
     strategy, cluster = _strategy(recipe, peer_timeout)
-    train_images, validation_images = read_data(recipe)
+    train_images, validation_images = read_data(recipe, strategy.num_replicas_in_sync)
     epochs, total_steps, ema = recipe.plan(int(train_images.cardinality()))
     chief = cluster is None or cluster.is_chief
+    out = folder.path
     write_dir = out if chief else _scratch(out, cluster)
     keras.utils.set_random_seed(recipe.seed)
     with strategy.scope():
@@ -86,7 +112,12 @@ def train(recipe, out, verbose=1, peer_timeout=300.0, max_restarts=3, restart=No
         # Where an interrupted run left off: weights, optimizer state, epochs done.
         backup = TrainingBackup(os.path.join(out, "backup"), model, is_chief=chief,
                                 scratch=None if chief else os.path.join(write_dir, "backup"))
-        initial_epoch = backup.restore()
+        initial_epoch = backup.restore() or folder.restore_checkpoint(model)
+    if initial_epoch >= epochs:
+        backup.close()
+        print(f"the run in {folder.out} has done {initial_epoch} of the {epochs} epochs asked: "
+              "nothing to train (ask for more epochs to train it on)")
+        return 0
     optimizer = model.optimizer
     record = recipe.record(
         epochs, total_steps, float(optimizer.ema_momentum) if optimizer.use_ema else 0.0,
@@ -111,11 +142,14 @@ def train(recipe, out, verbose=1, peer_timeout=300.0, max_restarts=3, restart=No
             if keep_best and keep_best.best_epoch:
                 print(f"kept epoch {keep_best.best_epoch}: validation {keep_best.best:.2f} "
                       f"nats/image")
-        _save(model, write_dir, chief)
+        _save(model, write_dir)
     except PEER_ERRORS if multi_worker else () as error:
         _clean(write_dir, chief, backup)
         _restart_in_place(error, max_restarts, restart)
     _clean(write_dir, chief, backup)
+    if chief:
+        folder.done()
+        print(f"saved {os.path.join(folder.out, 'model.keras')}")
     return 0
 
 
@@ -132,10 +166,11 @@ def _strategy(recipe, peer_timeout):
     return strategy, cluster
 
 
-def read_data(recipe):
+def read_data(recipe, replicas=1):
     """The recipe's training and validation batches (`make_dataset`: uint8
-    images, with their labels for a class-conditional model); the
-    validation batches are None for data given as a path."""
+    images, with their labels for a class-conditional model), each of at
+    least `replicas` images; the validation batches are None for data given
+    as a path."""
     labels = {}
     if recipe.num_classes is not None:
         labels = dict(with_labels=True, num_classes=recipe.num_classes)
@@ -144,7 +179,8 @@ def read_data(recipe):
         return data.make_dataset(
             recipe.dataset, split=split, batch_size=recipe.batch_size,
             image_shape=tuple(recipe.model["image_shape"]), levels=recipe.model.get("levels", 256),
-            binarize=recipe.binarize, shuffle=shuffle, seed=recipe.seed, limit=limit, **labels,
+            binarize=recipe.binarize, shuffle=shuffle, seed=recipe.seed, limit=limit,
+            replicas=replicas, **labels,
         )
 
     validation = None
@@ -203,6 +239,7 @@ def _write_recipe(write_dir, record, chief):
 def _callbacks(recipe, write_dir, backup, optimizer):
     """The run's callbacks, and the `KeepBest` among them (or None)."""
     callbacks = [
+        StopOnNaN(write_dir),  # first: nothing of a NaN step is saved
         BackupCallback(backup),
         AtomicCheckpoint(os.path.join(write_dir, "checkpoints", "epoch_{epoch:03d}.keras")),
         EpochHistory(os.path.join(write_dir, "history.json")),
@@ -238,13 +275,11 @@ def _fit(model, strategy, metrics, batches, validation, callbacks, epochs, initi
               verbose=verbose, shuffle=False, initial_epoch=initial_epoch)
 
 
-def _save(model, write_dir, chief):
+def _save(model, write_dir):
     final = os.path.join(write_dir, "model.keras")
     tmp = os.path.join(write_dir, ".model.tmp.keras")
     model.save(tmp)
     os.replace(tmp, final)
-    if chief:
-        print(f"saved {final}")
 
 
 def _scratch(out, cluster):

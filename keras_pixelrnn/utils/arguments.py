@@ -14,6 +14,7 @@ give the same message.
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -141,6 +142,42 @@ def shape(name, value, length, allow_unknown=False):
         kind = "positive integers" + (" or None" if allow_unknown else "")
         raise ValueError(f"`{name}` must be a tuple of {length} {kind}. Received: {name}={value!r}")
     return tuple(None if d is None else int(d) for d in value)
+
+
+def seed(name, value):
+    """A random seed: `None` (fresh entropy) or a non-negative integer, the
+    seeds that NumPy's and TensorFlow's generators take. A string (`"abc"`),
+    a float (`2.5`) or a bool is refused, naming `name`."""
+    return integer(name, value, minimum=0, allow_none=True)
+
+
+def physical_memory():
+    """The machine's physical memory in bytes (`os.sysconf`), or None where
+    the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def fits_in_memory(name, count, bytes_each, what):
+    """`count` if `count * bytes_each` bytes fit in the machine's physical
+    memory (`physical_memory`); a ValueError naming `name` otherwise, raised
+    before anything is allocated. `what` says what the bytes hold, for the
+    message. Where the system does not tell its memory, nothing is checked.
+
+    Raises:
+        ValueError: `` `num_samples`=1000000000 would need 208.6 GiB (...) ``
+    """
+    total = physical_memory()
+    need = count * bytes_each
+    if total is not None and need > total:
+        raise ValueError(
+            f"`{name}`={count!r} would need {need / 2**30:.1f} GiB ({what}), more than the "
+            f"{total / 2**30:.1f} GiB of memory of this machine; ask for fewer at a time. "
+            f"Received: {name}={count!r}"
+        )
+    return count
 
 
 def probabilities(name, value, length, tolerance=1e-6):

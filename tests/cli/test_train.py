@@ -68,7 +68,8 @@ def nothing_runs(monkeypatch):
                  "--val-limit must be a positive integer. Received: --val-limit 0",
                  id="val_limit_zero"),
     pytest.param(["--image-shape", "6,five,1"],
-                 "--image-shape must be H,W,C (integers). Received: --image-shape 6,five,1",
+                 "--image-shape must be H,W,C: three positive integers, e.g. 28,28,1. "
+                 "Received: --image-shape 6,five,1",
                  id="image_shape_text"),
 ])
 def test_bad_numbers_exit_2_before_anything_runs(tmp_path, capsys, nothing_runs, extra, message):

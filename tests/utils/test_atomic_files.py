@@ -32,3 +32,35 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, error):
         write_atomically(path, write)
     assert os.listdir(tmp_path) == ["recipe.json"]
     assert path.read_text() == "old"
+
+
+def test_a_replace_keeps_the_mode_of_the_file(tmp_path):
+    path = tmp_path / "secret.json"
+    path.write_text("old")
+    os.chmod(path, 0o600)
+    write_atomically(path, lambda f: f.write(b"new"))
+    assert path.read_text() == "new"
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_a_replace_writes_through_a_symlink(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "model.json"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "model.json"
+    link.symlink_to(target)
+    write_atomically(link, lambda f: f.write(b"new"))
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new"
+    assert os.stat(target).st_mode & 0o777 == 0o640
+    assert sorted(os.listdir(tmp_path / "real")) == ["model.json"]
+
+
+def test_a_new_file_gets_the_usual_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "new.json", lambda f: f.write(b"{}"))
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "new.json").st_mode & 0o777 == 0o644
