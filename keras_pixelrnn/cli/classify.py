@@ -34,6 +34,7 @@ from keras_pixelrnn import data
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
+    check_output,
     errors_in_option_words,
     in_option_words,
     model_from,
@@ -157,8 +158,10 @@ def _report(posterior, labels, num_classes):
 def classify(args):
     from keras_pixelrnn.utils.image_grid import write_npy
 
-    if args.out is not None and not args.out.endswith(".npy"):
-        raise ValueError(f"--out must end in .npy. Received: --out {args.out}")
+    if args.out is not None:
+        if not args.out.endswith(".npy"):
+            raise ValueError(f"--out must end in .npy. Received: --out {args.out}")
+        check_output(args.out, writes="a .npy file of the posteriors")
     model = model_from(args)
     num_classes, split = num_classes_of(model), _split(args)
     prior = _prior(args.prior)

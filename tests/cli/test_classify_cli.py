@@ -87,12 +87,13 @@ def test_classify_without_labels_prints_counts_only(digits, capsys):
     (["--labels-from", "far.npy"], "--labels-from must lie in [0, 10)"),
     (["--labels-from", "missing.npz"], "--labels-from is neither a name"),
     (["--out", "posterior.png"], "--out must end in .npy"),
+    (["--out", "x.npy/posterior.npy"], "which is a file, not a folder"),
     (["--limit", "0"], "--limit must be a positive integer"),
 ], ids=["prior-length", "prior-text", "labels-length", "labels-images", "labels-range",
-        "labels-missing", "out", "limit"])
+        "labels-missing", "out", "out-under-a-file", "limit"])
 def test_classify_rejects_bad_input(digits, capsys, extra, match):
     files, _, _ = digits
-    extra = [files.get(e, e) for e in extra]
+    extra = [files["x.npy"] + e[5:] if e.startswith("x.npy/") else files.get(e, e) for e in extra]
     _fails(["classify", *PRESET, "--images", files["x.npy"], *extra], capsys, match)
 
 
