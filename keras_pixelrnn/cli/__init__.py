@@ -1,4 +1,4 @@
-"""The `keras-pixelrnn` command line: train, evaluate, sample, complete, export.
+"""The `keras-pixelrnn` command line: train, evaluate, classify, sample, complete, export.
 
     keras-pixelrnn train --preset small --dataset mnist_5k --epochs 2 --out runs/small
     keras-pixelrnn evaluate --model runs/small/model.keras --dataset mnist_5k --json
@@ -7,14 +7,19 @@
     keras-pixelrnn export saved-model --model runs/small/model.keras --out serving/pixelrnn
     keras-pixelrnn export onnx --model runs/small/model.keras --out model.onnx --signature log_prob
 
-A class-conditional model, trained on the data set's labels and sampled by class:
+A class-conditional model, trained on the data set's labels, sampled by class
+and used as a classifier:
 
     keras-pixelrnn train --dataset mnist_5k --binarize --num-classes 10 --epochs 2 --out runs/digits
     keras-pixelrnn sample --model runs/digits/model.keras --per-class 8 --out classes.png
     keras-pixelrnn sample --model runs/digits/model.keras --label 7 --num 8 --out sevens.png
+    keras-pixelrnn classify --model runs/digits/model.keras --images mnist_5k --split validation
 
-One module per command family (`train`, `evaluate`, `generate`, `export`),
-each with `register(commands)` for its sub-commands; this one wires them up.
+or the pretrained one, `--preset mnist_conditional`, with no training.
+
+One module per command family (`train`, `evaluate`, `classify`, `generate`,
+`export`), each with `register(commands)` for its sub-commands; this one
+wires them up.
 
 Exit status: 0 done; 2 bad input (`error: ...` on stderr, naming the
 option and echoing the value, with no traceback, before any work where it
@@ -25,10 +30,10 @@ became NaN, `keras_pixelrnn.training.TrainingError`).
 import argparse
 import sys
 
-from keras_pixelrnn.cli import evaluate, export, generate, train
+from keras_pixelrnn.cli import classify, evaluate, export, generate, train
 from keras_pixelrnn.training.errors import TrainingError
 
-FAMILIES = (train, evaluate, generate, export)
+FAMILIES = (train, evaluate, classify, generate, export)
 
 
 def parser():

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.models import empty_batches, likelihood, loading
+from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
 from keras_pixelrnn.utils import arguments
@@ -296,6 +296,12 @@ class MultiScalePixelRNN(keras.Model):
         """`log p(x) = log p(s) + log p(x | s)` in nats per image, `(N,)`."""
         terms = self.log_prob_terms(images, batch_size=batch_size)
         return terms["small"] + terms["full"]
+
+    def classify(self, images, prior=None, batch_size=64):
+        """`PixelRNN.classify`'s API, which needs a class-conditional model:
+        a multi-scale one has no `num_classes`, so this raises the
+        ValueError that names it."""
+        return classification.posterior(self, images, prior=prior, batch_size=batch_size)
 
     def sample(self, num_samples, seed=None, temperature=1.0, method="cached", noise=None,
                return_small=False, progress=False):

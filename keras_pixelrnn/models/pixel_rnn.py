@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_pixelrnn.generation import sampling
-from keras_pixelrnn.models import empty_batches, likelihood, loading
+from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.builder import (
     ARCHITECTURES, build_graph, check_arguments, check_condition_arguments,
 )
@@ -124,6 +124,9 @@ class PixelRNN(keras.Model):
     >>> nats = -model.log_prob(images)                         # (N,) nats per image
     >>> samples = model.sample(16, seed=0)                     # uint8 (16, 28, 28, 1)
     >>> filled = model.complete(images[:8], keep_rows=14)      # the paper's Figure 1
+    >>> digits = PixelRNN.from_preset("mnist_conditional")      # p(x | label), 10 labels
+    >>> sevens = digits.sample(16, labels=7)
+    >>> posterior = digits.classify(images)                    # (N, 10) p(label | x)
     """
 
     def __init__(
@@ -331,6 +334,30 @@ class PixelRNN(keras.Model):
         images = check_images(images, self.image_shape, self.levels)
         conditions = self.conditions(len(images), labels, small_images)
         return likelihood.log_prob(self, images, batch_size=batch_size, conditions=conditions)
+
+    def classify(self, images, prior=None, batch_size=64):
+        """A class-conditional model as a classifier: `p(label | x)` of each
+        image, float64 `(N, num_classes)`, rows summing to 1, by Bayes' rule
+        `softmax_y(log p(x | y) + log p(y))` (`keras_pixelrnn.models.classification`).
+        It costs `num_classes` scoring passes over `images` (a batched
+        `log_prob` per label).
+
+        Args:
+            images: integer images `(N, H, W, C)` in `[0, levels)`.
+            prior: `p(y)`, `num_classes` numbers `>= 0` summing to 1; None
+                (default) for uniform.
+            batch_size: images per forward pass.
+
+        Raises:
+            ValueError: an unconditional model (naming `num_classes`), a bad
+                `prior`, or images that do not fit the model.
+
+        Example:
+
+        >>> digits = PixelRNN.from_preset("mnist_conditional", load_weights=True)
+        >>> predicted = digits.classify(images).argmax(axis=-1)   # (N,)
+        """
+        return classification.posterior(self, images, prior=prior, batch_size=batch_size)
 
     def score(self, images, conditions=()):
         """Traceable scoring (for `tf.function` and exports): integer-valued

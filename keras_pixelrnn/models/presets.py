@@ -33,6 +33,10 @@ PRESETS = {
         architecture="pixel_cnn", image_shape=(28, 28, 1), num_layers=7,
         hidden_units=16, levels=2, output_units=32,
     ),
+    "mnist_conditional": dict(
+        architecture="diagonal_bilstm", image_shape=(28, 28, 1), num_layers=7,
+        hidden_units=16, levels=2, output_units=32, num_classes=10, condition_units=16,
+    ),
     "cifar10_row_lstm": dict(
         architecture="row_lstm", image_shape=(32, 32, 3), num_layers=12,
         hidden_units=129, levels=256, output_units=1026,
@@ -61,6 +65,8 @@ DESCRIPTIONS = {
     "mnist": "the paper's binarized-MNIST Diagonal BiLSTM: 7 layers, h=16",
     "mnist_row_lstm": "Row LSTM counterpart of `mnist`: 7 layers, h=16",
     "mnist_pixel_cnn": "PixelCNN counterpart of `mnist`: 7 blocks, h=16",
+    "mnist_conditional": "`mnist` given the digit: p(x | label), 10 classes, a learned "
+                         "16-map per class",
     "cifar10_row_lstm": "the paper's CIFAR-10 Row LSTM: 12 layers, h=128 (129 for 3 colours)",
     "cifar10_diagonal_bilstm": "the paper's CIFAR-10 Diagonal BiLSTM: 12 layers, h=128 (129)",
     "cifar10_pixel_cnn": "the paper's CIFAR-10 PixelCNN: 15 blocks, h=128 (129)",

@@ -178,3 +178,29 @@ def fits_in_memory(name, count, bytes_each, what):
             f"Received: {name}={count!r}"
         )
     return count
+
+
+def probabilities(name, value, length, tolerance=1e-6):
+    """`value` as a float64 NumPy array `(length,)`, if it is `length`
+    finite numbers `>= 0` that sum to 1 (within `tolerance`): a
+    distribution over `length` outcomes, such as a prior over classes.
+
+    Raises:
+        ValueError: for another length, a bool, a string, a NaN, a negative
+            entry or a sum other than 1, naming `name` and echoing `value`.
+    """
+    entries = list(value) if isinstance(value, (tuple, list, np.ndarray)) else None
+    ok = entries is not None and np.ndim(value) == 1 and len(entries) == length and all(
+        isinstance(v, (numbers.Real, np.floating, np.integer))
+        and not isinstance(v, (bool, np.bool_)) and math.isfinite(v) and v >= 0
+        for v in entries
+    )
+    if ok and abs(math.fsum(float(v) for v in entries) - 1.0) > tolerance:
+        ok = False
+    if not ok:
+        shown = value.tolist() if isinstance(value, np.ndarray) else value
+        raise ValueError(
+            f"`{name}` must be {length} finite numbers >= 0 that sum to 1. "
+            f"Received: {name}={shown!r}"
+        )
+    return np.array(entries, np.float64)

@@ -258,7 +258,9 @@ def test_from_preset_builds_every_preset(preset):
         assert getattr(model, key) == config[key]
     assert model.residual == config.get("residual", True)
     height, width, colors = config["image_shape"]
-    out = model(np.zeros((1, height, width, colors), "float32"))
+    images = np.zeros((1, height, width, colors), "float32")
+    # A class-conditional preset takes each image's label too.
+    out = model([images, np.zeros((1,), "int32")] if config.get("num_classes") else images)
     assert tuple(out.shape) == (1, height, width, colors, config["levels"])
 
 

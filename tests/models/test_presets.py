@@ -2,6 +2,7 @@
 and `PixelRNN.presets`, against a temporary weights folder in place of the package's."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -252,10 +253,42 @@ def test_shipped_weights_give_the_figure_of_their_card(shipped_model):
 
     preset, model = shipped_model
     card = presets.model_card(preset)
-    digits = data.load_images("mnist_5k", split="validation[:64]", levels=2, binarize=True)
+    digits, labels = data.load_images("mnist_5k", split="validation[:64]", levels=2,
+                                      binarize=True, with_labels=True)
     assert "validation[:64]" in card["check"]["images"]
-    nats = float(-model.log_prob(digits).mean())
+    # A class-conditional model scores each digit given its own label.
+    given = {} if model.num_classes is None else {"labels": labels}
+    nats = float(-model.log_prob(digits, **given).mean())
     assert abs(nats - card["check"]["nats_per_image"]) <= 0.05, (nats, card["check"])
+
+
+CONDITIONAL = [name for name in SHIPPED if presets.PRESETS[name].get("num_classes")]
+
+
+@pytest.mark.parametrize("preset", CONDITIONAL)
+def test_a_conditional_card_gives_the_labels_worth(preset):
+    """The gap to the unconditional preset lies in (0, ln 10): a label out of
+    10 carries at most ln 10 nats, and a model given it should use some."""
+    card = presets.model_card(preset)
+    base = presets.model_card(card["unconditional_preset"])
+    gain = base["validation_nats_per_image"] - card["validation_nats_per_image"]
+    assert math.isclose(card["label_gain_nats_per_image"], gain, rel_tol=1e-9)
+    assert 0 < gain < math.log(10), gain
+    assert card["conditioning"]["num_classes"] == presets.PRESETS[preset]["num_classes"]
+    assert "own label" in card["check"]["images"]
+
+
+@pytest.mark.slow
+def test_the_conditional_preset_draws_the_digit_asked_for():
+    model = PixelRNN.from_preset("mnist_conditional", load_weights=True)
+    sevens = model.sample(2, labels=7, seed=0)
+    assert sevens.shape == (2, 28, 28, 1) and sevens.dtype == np.uint8
+    # The model itself says they are sevens, by far.
+    assert (model.classify(sevens).argmax(axis=-1) == 7).all()
+    with pytest.raises(ValueError, match=r"`labels` must lie in \[0, 10\)"):
+        model.sample(2, labels=10)
+    with pytest.raises(ValueError, match="one label per image"):
+        model.sample(3, labels=[1, 2])
 
 
 @pytest.mark.slow
@@ -267,7 +300,9 @@ def test_shipped_models_are_causal(shipped_model, pixel):
     from test_pixel_rnn import diagonal_model_field, past
 
     preset, model = shipped_model
-    field = receptive_field(model, (28, 28, 1), pixel, output_channel=1, trials=2)
+    conditions = None if model.num_classes is None else [np.array([3], "int32")]
+    field = receptive_field(model, (28, 28, 1), pixel, output_channel=1, trials=2,
+                            conditions=conditions)
     allowed = past(28, 28, 1, pixel, 0)
     assert not (field & ~allowed).any(), f"{preset} sees the future at {pixel}"
     if model.architecture == "diagonal_bilstm":
