@@ -6,6 +6,7 @@
     keras-pixelrnn complete --model runs/small/model.keras --images digits.npy --keep-rows 14 --out completions.png
     keras-pixelrnn export saved-model --model runs/small/model.keras --out serving/pixelrnn
     keras-pixelrnn export onnx --model runs/small/model.keras --out model.onnx --signature log_prob
+    keras-pixelrnn export web --preset mnist --out site && keras-pixelrnn serve-web site
 
 A class-conditional model, trained on the data set's labels and sampled by class:
 
@@ -13,16 +14,16 @@ A class-conditional model, trained on the data set's labels and sampled by class
     keras-pixelrnn sample --model runs/digits/model.keras --per-class 8 --out classes.png
     keras-pixelrnn sample --model runs/digits/model.keras --label 7 --num 8 --out sevens.png
 
-One module per command family (`train`, `evaluate`, `generate`, `export`),
+One module per command family (`train`, `evaluate`, `generate`, `export`, `web`),
 each with `register(commands)` for its sub-commands; this one wires them up.
 """
 
 import argparse
 import sys
 
-from keras_pixelrnn.cli import evaluate, export, generate, train
+from keras_pixelrnn.cli import evaluate, export, generate, train, web
 
-FAMILIES = (train, evaluate, generate, export)
+FAMILIES = (train, evaluate, generate, export, web)
 
 
 def parser():
