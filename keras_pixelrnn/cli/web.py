@@ -62,12 +62,14 @@ def register(commands):
 def export_web(args):
     from keras_pixelrnn.models.loading import load_pixelrnn
     from keras_pixelrnn.serving.onnx_export import ConversionError
-    from keras_pixelrnn.serving.web import write_web
+    from keras_pixelrnn.serving.web import check_runtime, write_web
 
     out = os.path.abspath(args.out)
     if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
         return _fail(f"{out} is not empty; pass --overwrite to replace it, or choose an empty folder")
     try:
+        if args.runtime is not None:  # before the model loads: a quick answer
+            check_runtime(args.runtime)
         model = model_from(args, load=load_pixelrnn)
         path = write_web(model, out, runtime=args.runtime, overwrite=args.overwrite,
                          preset=args.preset)

@@ -88,6 +88,24 @@ def test_write_web_refuses_a_multi_scale_model(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
+    def fails_after_one(model, path, signature, implementation):
+        with open(path, "wb") as f:
+            f.write(b"half")
+        raise serving.ConversionError("ONNX Runtime samples differ from Keras")
+
+    monkeypatch.setattr(web, "write_onnx", fails_after_one)
+    with pytest.raises(serving.ConversionError, match="differ from Keras"):
+        serving.write_web(_tiny(), tmp_path / "site")
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "index.html").write_text("old site")
+    with pytest.raises(serving.ConversionError):
+        serving.write_web(_tiny(), tmp_path / "old", overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == ["old"]
+    assert (tmp_path / "old" / "index.html").read_text() == "old site"
+
+
 @pytest.mark.parametrize("case", ["non-empty out", "runtime without wasm", "multi-scale"])
 def test_export_web_command_rejects_bad_input(tmp_path, capsys, case):
     out = tmp_path / "site"

@@ -213,6 +213,14 @@ def test_a_missing_model_file_is_a_visible_error(page, url):
     assert "model file missing: logits.onnx (HTTP 404)" in error.text_content()
 
 
+def test_a_browser_without_webassembly_is_told_so(page, url):
+    page.page.add_init_script("delete window.WebAssembly")
+    tab = page.open(url, ready=False)
+    error = tab.locator("#error")
+    error.wait_for(state="visible", timeout=120_000)
+    assert "no WebAssembly" in error.text_content()
+
+
 def test_without_isolation_the_page_runs_one_thread(browser, site, model):
     with served(site, isolated=False) as plain:
         opened = Page(browser)
@@ -260,7 +268,7 @@ def _cdn_route(tampered=None):
     return answer
 
 
-@pytest.mark.parametrize("tampered", [None, "ort.wasm.min.js", "ort-wasm-simd-threaded.wasm"])
+@pytest.mark.parametrize("tampered", [None, *web.RUNTIME_FILES])
 def test_the_cdn_runtime_is_checked_by_its_hashes(browser, site, tmp_path, tampered):
     folder = _cdn_site(site, str(tmp_path / "cdn"))
     with served(folder) as address:
