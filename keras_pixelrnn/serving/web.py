@@ -167,10 +167,10 @@ def check_web_model(model):
 
 
 def page_files(local_runtime):
-    """The page's files, `{name: text}`: `index.html` loads the runtime
-    from `runtime/` (`local_runtime`) or from the CDN (its script tag with
-    its hash, and an import map that pins the hash of the module it
-    imports)."""
+    """The page's files, `{name: text}`: `index.html` loads the runtime's
+    script from `runtime/` (`local_runtime`) or from the CDN, with its hash;
+    `app.js` fetches the module and the wasm binary with theirs (from
+    `model.json`) and hands them to the runtime."""
     page = resources.files("keras_pixelrnn.serving").joinpath("web_page")
     files = {name: page.joinpath(name).read_text(encoding="utf-8") for name in PAGE_FILES}
     files["index.html"] = _index_html(files["index.html"], local_runtime)
@@ -180,16 +180,11 @@ def page_files(local_runtime):
 def _index_html(template, local):
     base = "runtime/" if local else ORT_WEB_CDN
     script = "ort.wasm.min.js"
-    lines = []
-    if not local:
-        module = "ort-wasm-simd-threaded.mjs"
-        importmap = {"imports": {}, "integrity": {base + module: RUNTIME_FILES[module]}}
-        lines.append(f'<script type="importmap">{json.dumps(importmap)}</script>')
-    lines.append(
+    tag = (
         f'<script src="{base}{script}" integrity="{RUNTIME_FILES[script]}" '
         'crossorigin="anonymous" onerror="window.pixelrnnRuntimeFailed = true"></script>'
     )
-    return template.replace("<!-- runtime -->", "\n  ".join(lines))
+    return template.replace("<!-- runtime -->", tag)
 
 
 def _write_site(model, folder, runtime, preset):

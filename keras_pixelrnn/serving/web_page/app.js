@@ -48,12 +48,19 @@
     if (window.pixelrnnRuntimeFailed || typeof ort === "undefined") {
       throw new Error(`ONNX Runtime Web ${manifest.runtime.version} failed to load from ${manifest.runtime.base}`);
     }
+    // The module and the wasm binary are fetched here, checked against
+    // their hashes, and handed over: ONNX Runtime's own fetches carry none.
     const base = new URL(manifest.runtime.base, location.href).href;  // must be absolute
-    const wasm = "ort-wasm-simd-threaded.wasm";
-    const binary = await fetchOk(base + wasm, { integrity: manifest.runtime.integrity[wasm] })
-      .then((r) => r.arrayBuffer())
-      .catch((error) => { throw new Error(`ONNX Runtime Web failed to load: ${error.message}`); });
-    ort.env.wasm.wasmPaths = base;
+    const checked = (name) => fetchOk(base + name, { integrity: manifest.runtime.integrity[name] })
+      .catch((error) => {
+        throw new Error(`ONNX Runtime Web failed to load: ${error.message} (offline, blocked, or not the file that its hash pins)`);
+      });
+    const [module, binary] = await Promise.all([
+      checked("ort-wasm-simd-threaded.mjs").then((r) => r.blob()),
+      checked("ort-wasm-simd-threaded.wasm").then((r) => r.arrayBuffer()),
+    ]);
+    const mjs = URL.createObjectURL(new Blob([module], { type: "text/javascript" }));
+    ort.env.wasm.wasmPaths = { mjs, wasm: base + "ort-wasm-simd-threaded.wasm" };
     ort.env.wasm.wasmBinary = binary;
     ort.env.wasm.numThreads = threadCount();
     ort.env.logLevel = "error";
