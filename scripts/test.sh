@@ -15,4 +15,4 @@ for arg in "$@"; do
     fi
 done
 source "$(dirname "$0")/env.sh"
-exec python -m pytest -n 2 -q "${args[@]}"
+exec python -m pytest -n 2 -q -rs "${args[@]}"

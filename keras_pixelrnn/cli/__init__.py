@@ -6,6 +6,7 @@
     keras-pixelrnn complete --model runs/small/model.keras --images digits.npy --keep-rows 14 --out completions.png
     keras-pixelrnn export saved-model --model runs/small/model.keras --out serving/pixelrnn
     keras-pixelrnn export onnx --model runs/small/model.keras --out model.onnx --signature log_prob
+    keras-pixelrnn export web --preset mnist --out site && keras-pixelrnn serve-web site
 
 A class-conditional model, trained on the data set's labels, sampled by class
 and used as a classifier:
@@ -18,7 +19,7 @@ and used as a classifier:
 or the pretrained one, `--preset mnist_conditional`, with no training.
 
 One module per command family (`train`, `evaluate`, `classify`, `generate`,
-`export`), each with `register(commands)` for its sub-commands; this one
+`export`, `web`), each with `register(commands)` for its sub-commands; this one
 wires them up.
 
 Exit status: 0 done; 2 bad input (`error: ...` on stderr, naming the
@@ -30,10 +31,10 @@ became NaN, `keras_pixelrnn.training.TrainingError`).
 import argparse
 import sys
 
-from keras_pixelrnn.cli import classify, evaluate, export, generate, train
+from keras_pixelrnn.cli import classify, evaluate, export, generate, train, web
 from keras_pixelrnn.training.errors import TrainingError
 
-FAMILIES = (train, evaluate, classify, generate, export)
+FAMILIES = (train, evaluate, classify, generate, export, web)
 
 
 def parser():

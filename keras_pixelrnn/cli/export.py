@@ -5,6 +5,9 @@
     keras-pixelrnn export onnx --model M.keras --out F.onnx --signature log_prob|logits|sample
         [--opset N] [--overwrite] [--implementation portable|auto]
 
+    keras-pixelrnn export web --model M.keras --out SITE [--runtime DIR] [--overwrite]
+        (see `keras_pixelrnn.cli.web`)
+
 `--preset NAME` instead of `--model` exports a preset's pretrained weights
 shipped in the package.
 
@@ -31,6 +34,7 @@ them (labels `arange(B) % num_classes`).
 import os
 import sys
 
+from keras_pixelrnn.cli import web
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     check_output,
@@ -90,7 +94,7 @@ def register(commands):
         "export", help="write a TF Serving SavedModel or a checked ONNX model",
         description="Exports a PixelRNN .keras model (or a preset's shipped weights) for serving.",
     )
-    targets = p.add_subparsers(dest="target", required=True, metavar="{saved-model,onnx}")
+    targets = p.add_subparsers(dest="target", required=True, metavar="{saved-model,onnx,web}")
 
     s = targets.add_parser(
         "saved-model", help="a TF Serving SavedModel BASE/NAME/<version>/",
@@ -122,6 +126,7 @@ def register(commands):
     o.add_argument("--overwrite", action="store_true", help="replace an existing .onnx file")
     _add_implementation(o)
     o.set_defaults(run=onnx)
+    web.register_export(targets)
 
 
 def saved_model(args):
@@ -159,7 +164,7 @@ def onnx(args):
         worst = write_onnx(model, args.out, args.signature, args.opset, args.implementation)
     except (OSError, ValueError, ImportError, ConversionError) as error:
         return _fail(error)
-    detail = "identical samples" if args.signature == "sample" else f"max |diff| {worst:.2g}"
+    detail = "identical samples" if args.signature in ("sample", "complete") else f"max |diff| {worst:.2g}"
     print(
         f"wrote {args.out}  ({args.signature}, opset {args.opset}; "
         f"ONNX Runtime == Keras, {detail})"

@@ -413,6 +413,15 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
                     return_log_prob=return_log_prob, progress=progress, conditions=conditions)
 
 
+def known_rows(keep_rows, shape):
+    """Traceable: the bool mask `shape` (B, H, W, C) of the top `keep_rows[b]`
+    rows of each image `b` (`keep_rows` int `(B,)`), as `complete` keeps
+    them."""
+    rows = tf.range(shape[1])[None, :, None, None]
+    keep = tf.cast(keep_rows, tf.int32)[:, None, None, None]
+    return tf.broadcast_to(rows < keep, shape)
+
+
 def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1.0,
              method="cached", progress=False, conditions=None):
     """Image completion (the paper's Figure 1): keeps some sub-pixels, samples the rest.

@@ -374,6 +374,21 @@ class PixelRNN(keras.Model):
         run = sampling.sampler(self, "cached")
         return run.images_from_noise(noise, temperature, conditions=tuple(conditions))
 
+    def images_from_rows(self, images, keep_rows, noise, conditions=(), temperature=1.0):
+        """Traceable completion (for `tf.function` and exports): integer
+        images `(B, H, W, C)`, `keep_rows` int `(B,)` (rows kept per image),
+        uniform noise `(B, H, W, C)` in `[0, 1)` and the condition inputs ->
+        uint8 images: the top `keep_rows[b]` rows of image `b` as given, the
+        rest drawn by the cached sampler in one graph, as `complete` draws
+        them from the same noise."""
+        run = sampling.sampler(self, "cached")
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        known = sampling.known_rows(keep_rows, tf.shape(noise))
+        values = tf.cast(images, tf.int32)
+        return run.images_from_noise(
+            noise, temperature, conditions=tuple(conditions), known=known, values=values
+        )
+
     def bits_per_dim(self, images, batch_size=64, labels=None, small_images=None):
         """Negative log-likelihood in bits per dimension, `(N,)`:
         `-log p(x) / (H * W * C * ln 2)`."""

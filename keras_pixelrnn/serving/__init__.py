@@ -6,8 +6,11 @@
   `small_images`); `signature_inputs` makes a signature's inputs, checked.
 * `saved_model`: the TF Serving layout `base/<version>/`, written then renamed.
 * `onnx_export`: tf2onnx conversion, checked against Keras before it is written.
+* `web`: a static page that runs the ONNX graphs in the browser (ONNX
+  Runtime Web); `web_server`: a local server for it, cross-origin isolated.
 
-The commands: `keras-pixelrnn export saved-model` and `keras-pixelrnn export onnx`.
+The commands: `keras-pixelrnn export saved-model`, `keras-pixelrnn export onnx`,
+`keras-pixelrnn export web` and `keras-pixelrnn serve-web`.
 """
 
 from keras_pixelrnn.serving.onnx_export import (
@@ -21,6 +24,15 @@ from keras_pixelrnn.serving.onnx_export import (
     write_onnx,
 )
 from keras_pixelrnn.serving.saved_model import next_version, write_saved_model
+from keras_pixelrnn.serving.web import (
+    ORT_WEB_VERSION,
+    RUNTIME_FILES,
+    WebExportError,
+    check_runtime,
+    web_manifest,
+    write_web,
+)
+from keras_pixelrnn.serving.web_server import web_server
 from keras_pixelrnn.serving.signatures import (
     SIGNATURES,
     SINGLE_THREADED_EXECUTOR,
@@ -33,6 +45,13 @@ from keras_pixelrnn.serving.signatures import (
 
 __all__ = [
     "LOG_PROB_ATOL",
+    "ORT_WEB_VERSION",
+    "RUNTIME_FILES",
+    "WebExportError",
+    "check_runtime",
+    "web_manifest",
+    "web_server",
+    "write_web",
     "ONNX_OP_HANDLERS",
     "OPSET",
     "SIGNATURES",

@@ -1,12 +1,12 @@
 """A PixelRNN signature as a checked ONNX model (tf2onnx).
 
-`write_onnx` converts `log_prob`, `logits` or `sample` (see
+`write_onnx` converts `log_prob`, `logits`, `sample` or `complete` (see
 `keras_pixelrnn.serving.signatures`) with tf2onnx (opset 17), and trusts
 nothing it cannot check: tf2onnx only *logs* an unsupported op and writes an
 invalid file, so any logged conversion error fails, the model must pass
 `onnx.checker.check_model(full_check=True)`, and ONNX Runtime must agree
 with Keras (log_prob within 1e-4 nats plus 1e-6 relative, identical
-samples) before the file is renamed into place. ONNX has no assertions: ONNX
+samples and completions) before the file is renamed into place. ONNX has no assertions: ONNX
 Runtime checks the input's dtype, rank and fixed sizes; an image value
 `>= levels` fails in its GatherND bounds check ("invalid index"); noise
 outside `[0, 1)` is drawn from without complaint (check it in the client).
@@ -184,6 +184,9 @@ def _parity_inputs(model, signature, batch, seed):
     else:
         values = rng.integers(0, levels, (batch,) + shape).astype(np.uint8)
     conditions = {}
+    if signature == "complete":  # every number of rows, 0 to H, over the checks
+        conditions["keep_rows"] = (np.arange(batch) * (shape[0] // 2 + 1) + seed) % (shape[0] + 1)
+        conditions["noise"] = rng.random((batch,) + shape, np.float32)
     for spec in model.inputs[1:]:
         if np.dtype(spec.dtype).kind in "iu":
             conditions[spec.name] = np.arange(batch) % model.num_classes
@@ -198,7 +201,8 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
 
     `log_prob` and `bits_per_dim` within `LOG_PROB_ATOL` (plus 1e-6 relative),
     logits within 1e-4, `sample` identical to `sampling.generate(model, noise)`
-    (the cached sampler); a conditional model's condition inputs are fed to
+    (the cached sampler), `complete` identical to it with the kept rows
+    known; a conditional model's condition inputs are fed to
     both (labels `arange(batch) % num_classes`). Returns the largest log_prob
     difference (0 for samples); raises `ConversionError` on a mismatch,
     inputs that are not the signature's included.
@@ -220,6 +224,9 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
         x, *conditions = feed.values()
         names = [o.name for o in session.get_outputs()]
         got = dict(zip(names, session.run(None, feed)))
+        if signature == "complete":
+            _check_completion(model, feed, got["completions"], batch)
+            continue
         if signature == "sample":
             want = (
                 model.sample(len(x), noise=x) if is_multi_scale(model)
@@ -254,6 +261,20 @@ def check_onnx(model, proto, signature, batch_sizes=(1, 3), seed=0):
             if name == "log_prob":
                 worst = max(worst, diff)
     return worst
+
+
+def _check_completion(model, feed, got, batch):
+    """`ConversionError` unless ONNX Runtime's completion `got` is the cached
+    sampler's from the same noise, rows and conditions."""
+    images, keep_rows, noise, *conditions = feed.values()
+    known = np.arange(images.shape[1])[None, :, None, None] < keep_rows[:, None, None, None]
+    want = generate(model, noise, known=np.broadcast_to(known, images.shape), values=images,
+                    method="cached", conditions=conditions)
+    if got.dtype != np.uint8 or not np.array_equal(got, want):
+        raise ConversionError(
+            f"ONNX Runtime completions differ from Keras at batch {batch}: "
+            f"{int(np.sum(got != want))} of {want.size} sub-pixels"
+        )
 
 
 def write_onnx(model, path, signature="log_prob", opset=OPSET, implementation="portable"):

@@ -1,15 +1,19 @@
 """The serving signatures of a PixelRNN and the checks on their inputs.
 
-Three signatures, each a graph that needs neither Python nor this package:
+Four signatures, each a graph that needs neither Python nor this package:
 
     log_prob: images uint8 (B, H, W, C)  -> log_prob (B,) float32, nats per image, and
                                             bits_per_dim (B,) float32, -log_prob / (H W C ln 2)
     logits:   images uint8 (B, H, W, C)  -> logits (B, H, W, C, levels) float32
     sample:   noise float32 (B, H, W, C), uniform in [0, 1) -> images uint8 (B, H, W, C)
+    complete: images uint8 (B, H, W, C), keep_rows int32 (B,) in [0, H],
+              noise float32 (B, H, W, C)  -> completions uint8 (B, H, W, C): the
+                                            top keep_rows[b] rows of image b as
+                                            given, the rest drawn (`PixelRNN.complete`)
 
 A `MultiScalePixelRNN` has `log_prob` (with its two terms too,
 `small_log_prob` and `full_log_prob`) and its two-stage `sample` (the noise's
-grid draws the small image), not `logits`.
+grid draws the small image), not `logits` nor `complete`.
 
 A conditional model's signatures take its condition inputs too, after the
 image (or the noise), one input per condition named as the model's input, in
@@ -27,17 +31,23 @@ inputs of a signature from NumPy arrays, checked, named as the signature's
 `sample` is the cached sampler of `keras_pixelrnn.generation.sampling` (one graph, per
 sub-pixel only the pixel of every layer that it changes): the same noise
 (and conditions) gives the same images as `sampling.generate(model, noise)`.
+`complete` is the same sampler with the kept rows copied, not drawn
+(`model.images_from_rows`): the same images, rows and noise give what
+`PixelRNN.complete` gives with that noise, the kept rows bit for bit. Its
+output is `completions`, not `images`: an ONNX graph's names are unique, and
+`images` is its input.
 The batch size is free; the image size is the model's.
 
 The graphs call the model's public methods only: `score` (the likelihood
-terms), `images_from_noise` (the cached sampler) and the model itself (the
-logits). A `MultiScalePixelRNN` answers the same methods as a `PixelRNN`.
+terms), `images_from_noise` and `images_from_rows` (the cached sampler) and
+the model itself (the logits). A `MultiScalePixelRNN` answers the same methods as a `PixelRNN`.
 
 Bad input is an error, never a silent wrong number: the signature's dtype
 rejects a wrong dtype, a missing input is a `TypeError` that names it, and
 checks inside every graph (`tf.debugging`) reject a wrong rank or image size
 (a loaded signature does not enforce its TensorSpec's shape), an image value
-`>= levels`, noise outside `[0, 1)` (NaN included), a condition whose batch is
+`>= levels`, noise outside `[0, 1)` (NaN included), `keep_rows` outside
+`[0, H]` or not one per image, a condition whose batch is
 not the images', a label outside `[0, num_classes)` and a small image value
 that is not a level. ONNX has no assertions; the ONNX export leaves them out.
 
@@ -64,11 +74,12 @@ import tensorflow as tf
 
 from keras_pixelrnn.layers.execution import device, with_implementation
 from keras_pixelrnn.models.likelihood import bits_per_dim, logits_of
+from keras_pixelrnn.utils import arguments
 from keras_pixelrnn.utils.image_checks import (
     check_images, check_noise, condition_specs, image_shape,
 )
 
-SIGNATURES = ("log_prob", "logits", "sample")
+SIGNATURES = ("log_prob", "logits", "sample", "complete")
 SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
 
 
@@ -85,8 +96,8 @@ def image_spec(model):
 
 
 def signature_names(model):
-    """The signatures `serving_functions(model)` makes: `sample` needs a
-    fixed image size."""
+    """The signatures `serving_functions(model)` makes: `sample` and
+    `complete` need a fixed image size."""
     shape, _ = image_spec(model)
     if is_multi_scale(model):
         return ("log_prob", "sample")
@@ -98,18 +109,21 @@ def is_multi_scale(model):
     return callable(getattr(model, "log_prob_terms", None))
 
 
-def signature_inputs(model, signature, values, **conditions):
+def signature_inputs(model, signature, values, keep_rows=None, noise=None, **conditions):
     """The inputs of one signature from NumPy arrays, checked: `{name: array}`.
 
     The names are those of the SavedModel signature's and of the ONNX
-    model's inputs: `images` (uint8) or, for `sample`, `noise` (float32),
-    then the model's condition inputs (see `condition_specs`), given here by
-    name and checked by `PixelRNN.conditions` (a missing one is an error that
-    names it; one label may stand for every image):
+    model's inputs: `images` (uint8) or, for `sample`, `noise` (float32);
+    for `complete`, `images`, then `keep_rows` (int32, one per image, or one
+    for all) and `noise`, given here by name; then the model's condition
+    inputs (see `condition_specs`), given here by name and checked by
+    `PixelRNN.conditions` (a missing one is an error that names it; one
+    label may stand for every image):
 
         feed = signature_inputs(model, "log_prob", images, labels=labels)
         session.run(None, feed)                              # ONNX Runtime
         loaded.signatures["log_prob"](**{k: tf.constant(v) for k, v in feed.items()})
+        feed = signature_inputs(model, "complete", images, keep_rows=14, noise=noise)
     """
     shape, levels = image_spec(model)
     if signature not in SIGNATURES:
@@ -118,6 +132,22 @@ def signature_inputs(model, signature, values, **conditions):
         inputs = {"noise": check_noise(values, shape)}
     else:
         inputs = {"images": check_images(values, shape, levels).astype(np.uint8)}
+    if signature == "complete":
+        if keep_rows is None or noise is None:
+            raise ValueError(
+                "The `complete` signature needs `keep_rows` and `noise`. "
+                f"Received: keep_rows={keep_rows!r}, noise={'None' if noise is None else '...'}"
+            )
+        rows = np.broadcast_to(np.asarray(keep_rows), (len(values),))
+        for row in rows.tolist():  # Python numbers: the message echoes 7, not np.int64(7)
+            arguments.integer("keep_rows", row, minimum=0, maximum=shape[0])
+        noise = check_noise(np.asarray(noise), shape)
+        if len(noise) != len(values):
+            raise ValueError(
+                f"`noise` must hold one entry per image ({len(values)}). "
+                f"Received: noise.shape={noise.shape}"
+            )
+        inputs.update(keep_rows=rows.astype(np.int32), noise=noise)
     values = next(iter(inputs.values()))
     checked = model.conditions(len(values), **conditions)
     return dict(inputs, **{spec.name: value for spec, value in zip(model.inputs[1:], checked)})
@@ -157,10 +187,11 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
             `keras_pixelrnn.layers.execution`).
 
     Returns:
-        `{"log_prob", "logits"[, "sample"]}` -> `tf.function` with an input
-        signature: `images` uint8 `(None, H, W, C)` or `noise` float32, then
-        the model's condition inputs (`condition_specs`). `sample` is there
-        when the image size is fixed.
+        `{"log_prob", "logits"[, "sample", "complete"]}` -> `tf.function`
+        with an input signature: `images` uint8 `(None, H, W, C)` or `noise`
+        float32 (`complete`: `images`, `keep_rows` int32 `(None,)`,
+        `noise`), then the model's condition inputs (`condition_specs`).
+        `sample` and `complete` are there when the image size is fixed.
     """
     model = with_implementation(model, implementation)
     shape, levels = image_spec(model)
@@ -169,8 +200,8 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
     images_spec = tf.TensorSpec((None,) + shape, tf.uint8, name="images")
     noise_spec = tf.TensorSpec((None,) + shape, tf.float32, name="noise")
 
-    def signature(function, spec):
-        return tf.function(function, input_signature=[spec, *guard.specs], autograph=False)
+    def signature(function, *specs):
+        return tf.function(function, input_signature=[*specs, *guard.specs], autograph=False)
 
     def log_prob(images, *conditions):
         images = guard.images(images)
@@ -188,14 +219,24 @@ def serving_functions(model, checks=True, executor=None, implementation="portabl
         functions["logits"] = signature(logits, images_spec)
     if None not in shape:
         functions["sample"] = signature(_sample_function(model, guard, executor), noise_spec)
+    if None not in shape and not multi_scale:
+        rows_spec = tf.TensorSpec((None,), tf.int32, name="keep_rows")
+        complete = _complete_function(model, guard, executor)
+        functions["complete"] = signature(complete, images_spec, rows_spec, noise_spec)
     return functions
+
+
+def _executor(executor):
+    """`executor`, with `"auto"` as the cached sampler's own choice on this device."""
+    if executor == "auto":
+        return None if device() == "gpu" else SINGLE_THREADED_EXECUTOR
+    return executor
 
 
 def _sample_function(model, guard, executor):
     """The `sample` signature's function: checked noise and conditions ->
     `{"images"}`, drawn by `model.images_from_noise`, under `executor`."""
-    if executor == "auto":  # the cached sampler's own choice on this device
-        executor = None if device() == "gpu" else SINGLE_THREADED_EXECUTOR
+    executor = _executor(executor)
     draw = tf.function(model.images_from_noise, autograph=False)
 
     def sample(noise, *conditions):
@@ -209,6 +250,25 @@ def _sample_function(model, guard, executor):
             return {"images": draw(noise, conditions)}
 
     return sample
+
+
+def _complete_function(model, guard, executor):
+    """The `complete` signature's function: checked images, rows and noise
+    (and conditions) -> `{"completions"}`, drawn by `model.images_from_rows`,
+    under `executor`."""
+    executor = _executor(executor)
+    draw = tf.function(model.images_from_rows, autograph=False)
+
+    def complete(images, keep_rows, noise, *conditions):
+        images, noise = guard.images(images), guard.noise(noise)
+        keep_rows = guard.keep_rows(keep_rows, images)
+        conditions = guard.conditions(conditions, noise)
+        if executor is None:
+            return {"completions": model.images_from_rows(images, keep_rows, noise, conditions)}
+        with tf.experimental.function_executor_type(executor):
+            return {"completions": draw(images, keep_rows, noise, conditions)}
+
+    return complete
 
 
 class _InputChecks:
@@ -244,6 +304,18 @@ class _InputChecks:
         noise = self._after(_check_size(noise, self.shape, "noise"), noise)
         noise = self._after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
         return self._after(tf.debugging.assert_less(noise, 1.0, message), noise)
+
+    def keep_rows(self, keep_rows, images):
+        """`keep_rows` after its checks: one per image, each in `[0, H]`."""
+        if not self.enabled:
+            return keep_rows
+        height = self.shape[0]
+        message = f"`keep_rows` must hold one integer in [0, {height}] per image"
+        keep_rows = self._after(_check_size(keep_rows, [], "keep_rows"), keep_rows)
+        batch = tf.debugging.assert_equal(tf.shape(keep_rows)[0], tf.shape(images)[0], message)
+        low = tf.debugging.assert_greater_equal(keep_rows, 0, message)
+        high = tf.debugging.assert_less_equal(keep_rows, height, message)
+        return self._after(tf.group(batch, low, high), keep_rows)
 
     def conditions(self, conditions, first):
         """The condition inputs after their checks: size, one entry per image

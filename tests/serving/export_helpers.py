@@ -29,6 +29,7 @@ SIGNATURE_OUTPUTS = {
     "serving_default": ["bits_per_dim", "log_prob"],
     "logits": ["logits"],
     "sample": ["images"],
+    "complete": ["completions"],
 }
 
 
@@ -48,7 +49,7 @@ def randomized_models(workdir, cases, build, inputs):
 
 
 # Each feed `{input name: array}` goes to the signatures that take it: one
-# with `noise` to `sample`, any other to `log_prob`, `logits` and
+# with `keep_rows` to `complete`, one with `noise` to `sample`, any other to `log_prob`, `logits` and
 # `serving_default` (those of them the SavedModel has).
 FRESH = textwrap.dedent(
     """
@@ -66,7 +67,11 @@ FRESH = textwrap.dedent(
             feeds.setdefault(feed, {})[input_name] = tf.constant(value)
         results = {}
         for feed, kwargs in feeds.items():
-            kind = ("sample",) if "noise" in kwargs else ("log_prob", "logits", "serving_default")
+            kind = (
+                ("complete",) if "keep_rows" in kwargs
+                else ("sample",) if "noise" in kwargs
+                else ("log_prob", "logits", "serving_default")
+            )
             for signature in kind:
                 if signature not in loaded.signatures:
                     continue

@@ -78,6 +78,9 @@ def fresh(models, saved_models, workdir):
         name: {key: {key.split("_")[0]: value} for key, value in inputs.items()}
         for name, (_, _, inputs) in models.items()
     }
+    for name, (model, _, inputs) in models.items():
+        for batch in BATCH_SIZES:
+            feeds[name][f"complete_{batch}"] = _completion_feed(model, inputs, batch)
     return fresh_process(saved_models, feeds, workdir)
 
 
@@ -93,12 +96,15 @@ def test_signature_names(fresh, models):
     for name, (model, _, _) in models.items():
         h, w, c = model.input_shape[1:]
         got = report[name]
-        assert got["signatures"] == ["log_prob", "logits", "sample", "serving_default"]
+        assert got["signatures"] == ["complete", "log_prob", "logits", "sample", "serving_default"]
         images = {"images": ["uint8", [None, h, w, c]]}
         assert got["inputs"]["log_prob"] == images
         assert got["inputs"]["serving_default"] == images
         assert got["inputs"]["logits"] == images
         assert got["inputs"]["sample"] == {"noise": ["float32", [None, h, w, c]]}
+        assert got["inputs"]["complete"] == dict(
+            images, keep_rows=["int32", [None]], noise=["float32", [None, h, w, c]]
+        )
         for signature, outputs in SIGNATURE_OUTPUTS.items():
             assert got["outputs"][signature] == outputs, (name, signature)
 
@@ -127,6 +133,75 @@ def test_saved_model_matches_keras_in_a_fresh_process(fresh, models, name):
         sampled = got[f"sample/images/noise_{batch}"]
         assert sampled.dtype == np.uint8
         np.testing.assert_array_equal(sampled, generate(model, noise, method="cached"))
+
+
+def _completion_feed(model, inputs, batch):
+    """The `complete` feed of one batch: the images, each keeping another
+    number of rows (0 to H), and the noise."""
+    height = model.input_shape[1]
+    keep_rows = (np.arange(batch) * 2 + batch) % (height + 1)
+    return serving.signature_inputs(
+        model, "complete", inputs[f"images_{batch}"], keep_rows=keep_rows,
+        noise=inputs[f"noise_{batch}"],
+    )
+
+
+def _completed_by_keras(model, feed):
+    """What the cached sampler draws for a `complete` feed: the top
+    `keep_rows[b]` rows of image `b` known, the rest drawn from the noise."""
+    images, keep_rows, noise = feed["images"], feed["keep_rows"], feed["noise"]
+    known = np.arange(images.shape[1])[None, :, None, None] < keep_rows[:, None, None, None]
+    known = np.broadcast_to(known, images.shape)
+    want = generate(model, noise, known=known, values=images, method="cached")
+    np.testing.assert_array_equal(want[known], images[known])  # the kept rows, bit for bit
+    return want
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(CASES))
+def test_saved_model_complete_matches_keras_in_a_fresh_process(fresh, models, name):
+    _, outputs = fresh
+    model, _, inputs = models[name]
+    for batch in BATCH_SIZES:
+        got = outputs[name][f"complete/completions/complete_{batch}"]
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, _completed_by_keras(model, _completion_feed(model, inputs, batch)))
+
+
+def test_complete_signature_is_pixel_rnn_complete(models):
+    """The same images, rows and noise as `PixelRNN.complete` with a seed
+    draws: the same completion."""
+    model, _, inputs = models["row_lstm-grey"]
+    images = inputs["images_4"]
+    want = model.complete(images, keep_rows=3, seed=11)
+    noise = np.random.default_rng(11).random(images.shape, np.float32)
+    feed = serving.signature_inputs(model, "complete", images, keep_rows=3, noise=noise)
+    function = serving.serving_functions(model)["complete"]
+    got = function(*[tf.constant(v) for v in feed.values()])["completions"].numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got[:, :3], images[:, :3])
+
+
+@pytest.mark.parametrize("keep_rows, message", [
+    (7, r"`keep_rows` must be an integer in \[0, 6\]. Received: keep_rows=7"),
+    (-1, r"Received: keep_rows=-1"),
+    (None, "needs `keep_rows` and `noise`"),
+])
+def test_complete_inputs_are_checked(models, keep_rows, message):
+    model, _, inputs = models["row_lstm-grey"]
+    with pytest.raises(ValueError, match=message):
+        serving.signature_inputs(
+            model, "complete", inputs["images_1"], keep_rows=keep_rows, noise=inputs["noise_1"]
+        )
+
+
+@pytest.mark.slow
+def test_complete_signature_rejects_rows_beyond_the_image(loaded):
+    images = tf.zeros((2, 6, 5, 1), tf.uint8)
+    noise = tf.zeros((2, 6, 5, 1), tf.float32)
+    for rows in ([0, 7], [-1, 0], [3]):
+        with pytest.raises(REJECTED, match="keep_rows"):
+            loaded.signatures["complete"](images=images, keep_rows=tf.constant(rows), noise=noise)
 
 
 # ONNX --------------------------------------------------------------------------------------------
@@ -169,6 +244,20 @@ def test_onnx_sample_matches_cached_sampler_and_saved_model(models, fresh, onnx_
         want = generate(model, noise, method="cached")
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(got, fresh[1][name][f"sample/images/noise_{batch}"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["row_lstm-grey", "diagonal_bilstm-rgb"])
+def test_onnx_complete_matches_cached_sampler(models, onnx_session, name):
+    model, _, inputs = models[name]
+    session, _ = onnx_session(name, "complete")
+    assert [i.name for i in session.get_inputs()] == ["images", "keep_rows", "noise"]
+    assert [o.name for o in session.get_outputs()] == ["completions"]
+    for batch in BATCH_SIZES:
+        feed = _completion_feed(model, inputs, batch)
+        (got,) = session.run(None, feed)
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, _completed_by_keras(model, feed))
 
 
 @pytest.mark.slow

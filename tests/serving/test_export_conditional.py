@@ -100,7 +100,7 @@ def test_signatures_take_the_condition_after_the_images(fresh):
         got = report[name]
         key = _key(name)
         spec = ["int32", [None]] if key == "labels" else ["float32", [None, *SMALL]]
-        assert got["signatures"] == ["log_prob", "logits", "sample", "serving_default"]
+        assert got["signatures"] == ["complete", "log_prob", "logits", "sample", "serving_default"]
         for signature in ("log_prob", "logits", "serving_default"):
             assert got["inputs"][signature] == {"images": image, key: spec}, (name, signature)
         assert got["inputs"]["sample"] == {"noise": noise, key: spec}, name
@@ -363,3 +363,23 @@ def test_scripts_export_a_conditional_model(models, workdir, monkeypatch, capsys
         code, out, err = run_script("export/onnx_model.py", args, monkeypatch, capsys)
         assert code == 0, err
         assert "ONNX Runtime == Keras" in out and os.path.isfile(onnx_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["row_lstm-labels", "row_lstm-small"])
+def test_onnx_complete_is_pixel_rnn_complete_given_the_condition(models, onnx_session, name):
+    """The ONNX `complete` of a conditional model, fed the images, rows,
+    noise and condition: what `PixelRNN.complete` draws with that noise's
+    seed and that condition, the kept rows bit for bit."""
+    model, _, feeds = models[name]
+    session = onnx_session(name, "complete")
+    assert [i.name for i in session.get_inputs()] == ["images", "keep_rows", "noise", _key(name)]
+    feed = feeds["images_4"]
+    noise = np.random.default_rng(7).random(feed["images"].shape, np.float32)
+    complete = serving.signature_inputs(
+        model, "complete", feed["images"], keep_rows=2, noise=noise, **_conditions(feed)
+    )
+    (got,) = session.run(None, complete)
+    want = model.complete(feed["images"], keep_rows=2, seed=7, **_conditions(feed))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got[:, :2], feed["images"][:, :2])
