@@ -34,6 +34,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_pixelrnn.generation.inputs import (
+    broadcast_known,
+    check_num_samples,
+    check_temperature,
+    fixed_image_shape,
+    known_rows,
+    uniform_noise,
+)
 from keras_pixelrnn.generation.pixel_graph import PixelGraph
 from keras_pixelrnn.layers import execution
 from keras_pixelrnn.layers.cached_step import put
@@ -44,11 +52,6 @@ from keras_pixelrnn.utils.image_checks import (
 )
 
 METHODS = ("cached", "naive")
-
-# What a batch costs per sub-pixel before the layers' caches: the noise
-# (float32), the known mask (bool), the kept values (int32), the image being
-# drawn (float32) and the uint8 result.
-BYTES_PER_SUBPIXEL = 4 + 1 + 4 + 4 + 1
 
 
 def draw(logits, noise, temperature):
@@ -250,41 +253,6 @@ class CachedSampler(_Sampler):
         return tf.transpose(pixels, (2, 0, 1, 3)), total, caches, conditions
 
 
-def _check_temperature(temperature):
-    return arguments.number("temperature", temperature, above=0)
-
-
-def fixed_image_shape(model):
-    """`(H, W, C)` of a model that can sample: a ValueError for one whose
-    height or width is None (any size), which a sampler cannot draw."""
-    shape = image_shape(model)
-    if any(d is None for d in shape):
-        raise ValueError(
-            "Sampling needs a model with a fixed image size; rebuild it with a "
-            f"static image_shape. Received: model input shape {shape}"
-        )
-    return shape
-
-
-def check_num_samples(model, num_samples, minimum=1, name="num_samples"):
-    """`num_samples` as an int, if it is a count (>= `minimum`) of images of
-    `model` whose batch fits in this machine's memory
-    (`arguments.fits_in_memory`, at `BYTES_PER_SUBPIXEL`): checked before
-    anything is allocated, so `sample(10**9)` is a ValueError naming
-    `num_samples`, not a MemoryError."""
-    num_samples = arguments.integer(name, num_samples, minimum=minimum)
-    shape = fixed_image_shape(model)
-    what = f"{BYTES_PER_SUBPIXEL} bytes per sub-pixel of {shape} for the noise and the images"
-    return arguments.fits_in_memory(name, num_samples, BYTES_PER_SUBPIXEL * np.prod(shape), what)
-
-
-def uniform_noise(shape, num_samples, seed):
-    """Noise `(num_samples, *shape)` uniform in [0, 1), float32, from `seed`
-    (checked by `arguments.seed`: None or a non-negative integer)."""
-    rng = np.random.default_rng(arguments.seed("seed", seed))
-    return rng.random((num_samples,) + tuple(shape), np.float32)
-
-
 def sampler(model, method="cached", jit_compile=False):
     """The `NaiveSampler` or `CachedSampler` of `model`, kept with the model:
     its compiled loop is traced once for every batch size, not at every
@@ -296,23 +264,12 @@ def sampler(model, method="cached", jit_compile=False):
     return kept_function(model, ("sampler", method, bool(jit_compile)), lambda: cls(model, jit_compile))
 
 
-def _broadcast_known(known, shape):
-    known = np.asarray(known, bool)
-    try:
-        return np.broadcast_to(known, shape)
-    except ValueError:
-        raise ValueError(
-            f"`known` must have shape {shape} or broadcast to it. "
-            f"Received: known.shape={known.shape}"
-        ) from None
-
-
 def generate(model, noise, known=None, values=None, temperature=1.0, method="cached",
              return_log_prob=False, progress=False, jit_compile=False, conditions=None):
     """Draws images from given noise; the core of `sample` and `complete`.
 
     Args:
-        model: a model from `build_pixel_rnn` (or loaded from `.keras`).
+        model: a `PixelRNN` (or a model loaded from `.keras`).
         noise: float array `(N, H, W, C)`, uniform in [0, 1).
         known: optional bool array `(N, H, W, C)`: sub-pixels to keep.
         values: the kept sub-pixels' values (same shape; read where `known`).
@@ -333,7 +290,7 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
         ValueError: for a bad argument (see `image_checks.check_noise`,
             `check_images`, `check_conditions`), naming it.
     """
-    temperature = _check_temperature(temperature)
+    temperature = check_temperature(temperature)
     run = sampler(model, method, jit_compile)
     shape = (run.height, run.width, run.colors)
     noise = check_noise(noise, shape)
@@ -341,7 +298,7 @@ def generate(model, noise, known=None, values=None, temperature=1.0, method="cac
         known = np.zeros(noise.shape, bool)
         values = np.zeros(noise.shape, np.int32)
     else:
-        known = _broadcast_known(known, noise.shape)
+        known = broadcast_known(known, noise.shape)
         if values is None:
             raise ValueError("`values` must be given with `known`. Received: values=None")
         values = check_images(values, shape, run.levels, name="values")
@@ -379,7 +336,7 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
     """Draws `num_samples` images from `model`.
 
     Args:
-        model: a PixelRNN from `build_pixel_rnn` (or loaded from `.keras`).
+        model: a `PixelRNN` (or a model loaded from `.keras`).
         num_samples: number of images, > 0 (a ValueError for 0, and for a
             batch that would not fit in this machine's memory:
             `check_num_samples`).
@@ -413,15 +370,6 @@ def sample(model, num_samples, seed=None, temperature=1.0, method="cached",
                     return_log_prob=return_log_prob, progress=progress, conditions=conditions)
 
 
-def known_rows(keep_rows, shape):
-    """Traceable: the bool mask `shape` (B, H, W, C) of the top `keep_rows[b]`
-    rows of each image `b` (`keep_rows` int `(B,)`), as `complete` keeps
-    them."""
-    rows = tf.range(shape[1])[None, :, None, None]
-    keep = tf.cast(keep_rows, tf.int32)[:, None, None, None]
-    return tf.broadcast_to(rows < keep, shape)
-
-
 def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1.0,
              method="cached", progress=False, conditions=None):
     """Image completion (the paper's Figure 1): keeps some sub-pixels, samples the rest.
@@ -445,9 +393,9 @@ def complete(model, images, keep_rows=None, known=None, seed=None, temperature=1
     mask = np.zeros(images.shape, bool)
     if keep_rows is not None:
         arguments.integer("keep_rows", keep_rows, minimum=0, maximum=height)
-        mask[:, :keep_rows] = True
+        mask = known_rows(np.full(len(images), keep_rows), images.shape).numpy()
     if known is not None:
-        mask |= _broadcast_known(known, images.shape)
+        mask |= broadcast_known(known, images.shape)
     noise = uniform_noise(shape, len(images), seed)
     return generate(model, noise, known=mask, values=images, temperature=temperature,
                     method=method, progress=progress, conditions=conditions)

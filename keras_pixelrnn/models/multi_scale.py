@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.generation import sampling
+from keras_pixelrnn.generation import inputs, sampling
 from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 from keras_pixelrnn.models.presets import check_load_weights, multi_scale_preset_config
@@ -322,9 +322,9 @@ class MultiScalePixelRNN(keras.Model):
         Returns:
             uint8 images `(num_samples, H, W, C)` (and the small ones).
         """
-        num_samples = sampling.check_num_samples(self, num_samples)
+        num_samples = inputs.check_num_samples(self, num_samples)
         if noise is None:
-            noise = sampling.uniform_noise(self.image_shape, num_samples, seed)
+            noise = inputs.uniform_noise(self.image_shape, num_samples, seed)
         noise = check_noise(noise, self.image_shape)
         if noise.shape != (num_samples,) + self.image_shape:
             raise ValueError(
@@ -347,7 +347,7 @@ class MultiScalePixelRNN(keras.Model):
         values = np.zeros((len(small),) + self.image_shape, np.int32)
         values[:, :: self.factor, :: self.factor] = small
         if noise is None:
-            noise = sampling.uniform_noise(self.image_shape, len(small), seed)
+            noise = inputs.uniform_noise(self.image_shape, len(small), seed)
         known = np.broadcast_to(grid_mask(self.image_shape, self.factor), values.shape)
         return sampling.generate(
             self.full_model, noise, known=known, values=values, temperature=temperature,

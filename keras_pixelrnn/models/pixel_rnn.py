@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_pixelrnn.generation import sampling
+from keras_pixelrnn.generation import inputs, sampling
 from keras_pixelrnn.models import classification, empty_batches, likelihood, loading
 from keras_pixelrnn.models.builder import (
     ARCHITECTURES, build_graph, check_arguments, check_condition_arguments,
@@ -256,30 +256,11 @@ class PixelRNN(keras.Model):
         """
         _presets.check_load_weights(load_weights)
         config = preset_config(preset, **overrides)
-        path = _presets.weights_path(preset) if load_weights is not False else None
-        if load_weights and path is None:
-            shipped = _presets.presets_with_weights()
-            raise ValueError(
-                f"Preset {preset!r} has no pretrained weights in this package, so "
-                "`load_weights=True` cannot load any (`load_weights=False` builds it freshly "
-                f"initialised). Presets with weights: {shipped or 'none'}. "
-                f"Received: preset={preset!r}"
-            )
+        path = _presets.weights_to_load(preset, load_weights)
         model = cls(**config)
-        if path is None:
-            return model
-        changed = _presets.structural_changes(preset, model.get_config())
-        if changed:
-            if load_weights:
-                received = ", ".join(
-                    f"{key}={overrides[key]!r}" for key in changed if key in overrides
-                )
-                raise ValueError(
-                    f"The overrides {received} change the structure of the weights of preset "
-                    f"{preset!r}, so `load_weights=True` cannot load them; use "
-                    "`load_weights=False` (or None) for fresh weights, or override only "
-                    "height and width, dropout, name, dtype or trainable."
-                )
+        if path is None or not _presets.weights_fit(
+            preset, load_weights, model.get_config(), overrides
+        ):
             return model
         try:  # a fresh model, dropped if the file does not load: no twin needed
             keras.Model.load_weights(model, path)
@@ -383,7 +364,7 @@ class PixelRNN(keras.Model):
         them from the same noise."""
         run = sampling.sampler(self, "cached")
         noise = tf.convert_to_tensor(noise, tf.float32)
-        known = sampling.known_rows(keep_rows, tf.shape(noise))
+        known = inputs.known_rows(keep_rows, tf.shape(noise))
         values = tf.cast(images, tf.int32)
         return run.images_from_noise(
             noise, temperature, conditions=tuple(conditions), known=known, values=values
@@ -417,7 +398,7 @@ class PixelRNN(keras.Model):
                 or one per sample (`(num_samples,)`).
             small_images: a multi-scale second stage's small images.
         """
-        num_samples = sampling.check_num_samples(self, num_samples)
+        num_samples = inputs.check_num_samples(self, num_samples)
         conditions = self.conditions(num_samples, labels, small_images)
         return sampling.sample(
             self, num_samples, seed=seed, temperature=temperature, method=method, noise=noise,

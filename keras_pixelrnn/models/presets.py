@@ -233,3 +233,36 @@ def multi_scale_preset_config(preset, **overrides):
     config = dict(MULTI_SCALE_PRESETS[preset], **overrides)
     config.setdefault("name", preset)
     return config
+
+
+def weights_to_load(preset, load_weights):
+    """The shipped weights file that `from_preset(preset, load_weights)`
+    would load, or None for fresh weights (`load_weights=False`, or None
+    for a preset without weights; with `load_weights=True` that is a
+    ValueError)."""
+    path = weights_path(preset) if load_weights is not False else None
+    if load_weights and path is None:
+        shipped = presets_with_weights()
+        raise ValueError(
+            f"Preset {preset!r} has no pretrained weights in this package, so "
+            "`load_weights=True` cannot load any (`load_weights=False` builds it freshly "
+            f"initialised). Presets with weights: {shipped or 'none'}. "
+            f"Received: preset={preset!r}"
+        )
+    return path
+
+
+def weights_fit(preset, load_weights, config, overrides):
+    """Whether `preset`'s shipped weights fit a model of `config` (its
+    `get_config()`), built with `overrides`: False where the overrides change
+    their structure, which with `load_weights=True` is a ValueError."""
+    changed = structural_changes(preset, config)
+    if changed and load_weights:
+        received = ", ".join(f"{key}={overrides[key]!r}" for key in changed if key in overrides)
+        raise ValueError(
+            f"The overrides {received} change the structure of the weights of preset "
+            f"{preset!r}, so `load_weights=True` cannot load them; use "
+            "`load_weights=False` (or None) for fresh weights, or override only "
+            "height and width, dropout, name, dtype or trainable."
+        )
+    return not changed
