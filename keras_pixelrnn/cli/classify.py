@@ -36,6 +36,7 @@ from keras_pixelrnn.cli.common import (
     binarize_for,
     check_output,
     errors_in_option_words,
+    evaluation_split,
     in_option_words,
     model_from,
     num_classes_of,
@@ -68,14 +69,6 @@ def register(commands):
     p.add_argument("--out", default=None, help="a .npy file for the posteriors (N, num_classes)")
     p.add_argument("--json", action="store_true", help="print a JSON object on the last line")
     p.set_defaults(run=classify)
-
-
-def _split(args):
-    if args.split:
-        return args.split
-    if args.images in data.DATASETS:
-        return "validation" if args.images == "mnist_5k" else "test"
-    return "train"  # a file or folder is one split: all its images
 
 
 def _read(args, model, split):
@@ -163,7 +156,7 @@ def classify(args):
             raise ValueError(f"--out must end in .npy. Received: --out {args.out}")
         check_output(args.out, writes="a .npy file of the posteriors")
     model = model_from(args)
-    num_classes, split = num_classes_of(model), _split(args)
+    num_classes, split = num_classes_of(model), evaluation_split(args.images, args.split)
     prior = _prior(args.prior)
     with errors_in_option_words(OPTIONS):
         images, labels = _read(args, model, split)

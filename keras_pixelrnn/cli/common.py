@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 
-from keras_pixelrnn.data import NoLabelsError
+from keras_pixelrnn.data import DATASETS, NoLabelsError
 from keras_pixelrnn.models.loading import load_pixelrnn
 from keras_pixelrnn.models.pixel_rnn import PixelRNN
 
@@ -81,6 +81,17 @@ def model_from(args, load=load_model):
     if getattr(args, "preset", None) is not None:
         return preset_model(args.preset)
     return load(args.model)
+
+
+def evaluation_split(source, split=None):
+    """The split a scoring command reads of `source` unless `--split` gives
+    one: a named data set's held-out split (`mnist_5k`'s validation digits,
+    the others' test split); a file or folder is one split, "train"."""
+    if split:
+        return split
+    if source in DATASETS:
+        return "validation" if source == "mnist_5k" else "test"
+    return "train"
 
 
 def binarize_for(levels, args):

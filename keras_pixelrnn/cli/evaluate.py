@@ -20,11 +20,13 @@ from keras_pixelrnn import data
 from keras_pixelrnn.cli.common import (
     add_model_arguments,
     binarize_for,
+    evaluation_split,
     labelled,
     model_from,
     num_classes_of,
 )
 from keras_pixelrnn.models.likelihood import bits_per_dim, log_prob, model_levels
+from keras_pixelrnn.models.multi_scale import MultiScalePixelRNN
 from keras_pixelrnn.utils.image_checks import image_shape
 
 
@@ -44,12 +46,7 @@ def register(commands):
 def evaluate(args):
     model = model_from(args)
     shape, levels, num_classes = image_shape(model), model_levels(model), num_classes_of(model)
-    if args.split:
-        split = args.split
-    elif args.dataset in data.DATASETS:
-        split = "validation" if args.dataset == "mnist_5k" else "test"
-    else:
-        split = "train"  # a file or folder is one split: all its images
+    split = evaluation_split(args.dataset, args.split)
 
     def read(**labels):
         return data.make_dataset(
@@ -60,7 +57,7 @@ def evaluate(args):
 
     terms = None
     # The model's own compiled scorer, traced once whatever the batch size.
-    if callable(getattr(model, "log_prob_terms", None)):  # multi-scale: both terms
+    if isinstance(model, MultiScalePixelRNN):  # both terms
         parts = [model.log_prob_terms(batch.numpy(), args.batch_size) for batch in read()]
         terms = {k: -np.concatenate([p[k] for p in parts]) for k in ("small", "full")}
         scores = [terms["small"] + terms["full"]]

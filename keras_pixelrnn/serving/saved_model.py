@@ -20,13 +20,13 @@ suit it (batch chains on 2 or more cores).
 """
 
 import os
-import shutil
 
 import keras
 import numpy as np
 
 from keras_pixelrnn.serving.signatures import serving_functions
 from keras_pixelrnn.utils import arguments
+from keras_pixelrnn.utils.atomic_files import write_folder_atomically
 
 
 def next_version(base):
@@ -71,21 +71,5 @@ def write_saved_model(model, base, version=None, overwrite=False, sample_executo
     for name, function in functions.items():
         function.get_concrete_function()
         archive.add_endpoint(name, function)
-    tmp = os.path.join(base, f".tmp-{version}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        archive.write_out(tmp, verbose=False)
-        if os.path.exists(final):  # overwrite
-            old = os.path.join(base, f".old-{version}-{os.getpid()}")
-            os.rename(final, old)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                os.rename(old, final)
-                raise
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, final)  # fails (never replaces) if a version appeared meanwhile
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    # Hidden names (".tmp-1-..."), which TF Serving ignores, until the rename.
+    return write_folder_atomically(final, lambda tmp: archive.write_out(tmp, verbose=False))

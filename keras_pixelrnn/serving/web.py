@@ -45,11 +45,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from importlib import resources
 
 from keras_pixelrnn.serving.onnx_export import write_onnx
 from keras_pixelrnn.serving.signatures import image_spec, is_multi_scale
+from keras_pixelrnn.utils.atomic_files import write_folder_atomically
 from keras_pixelrnn.utils.image_checks import condition_specs
 
 ORT_WEB_VERSION = "1.30.0"
@@ -240,19 +240,4 @@ def write_web(model, directory, runtime=None, overwrite=False, preset=None):
     check_web_model(model)
     if runtime is not None:
         runtime = check_runtime(runtime)
-    parent, name = os.path.split(final)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent, prefix=f".tmp-{name}-")
-    try:
-        _write_site(model, tmp, runtime, preset)
-        os.chmod(tmp, 0o755)
-        if os.path.exists(final):
-            old = tempfile.mkdtemp(dir=parent, prefix=f".old-{name}-")
-            os.rename(final, os.path.join(old, name))
-            os.rename(tmp, final)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return write_folder_atomically(final, lambda tmp: _write_site(model, tmp, runtime, preset))

@@ -24,6 +24,8 @@ import os
 import re
 import shutil
 
+from keras_pixelrnn.utils.atomic_files import replace_folder
+
 # What a recipe may change on `resume`: its length, and what follows from it.
 _LENGTH = ("epochs", "steps", "ema", "workers", "replicas", "per_replica_batch", "parameters")
 _CHECKPOINT = re.compile(r"^epoch_(\d+)\.keras$")
@@ -140,11 +142,7 @@ class RunFolder:
         replaces the old run."""
         if self.path == self.out:
             return
-        old = self.path[: -len(".overwrite")] + ".old"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(self.out, old)
-        os.replace(self.path, self.out)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(self.path, self.out)
 
     def failed(self):
         """After the run failed: a folder it created (or its staging folder)

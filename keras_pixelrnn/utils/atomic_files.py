@@ -7,6 +7,7 @@ contents landing in the file it points to.
 """
 
 import os
+import shutil
 import stat
 import tempfile
 
@@ -63,3 +64,41 @@ def write_atomically(path, write):
             write(f)
 
     save_atomically(path, save)
+
+
+def replace_folder(source, path):
+    """Renames the folder `source` to `path`. An existing `path` is moved
+    aside first (and back, if the rename fails), then removed: a reader sees
+    the old folder or the new one, never a mix."""
+    if not os.path.exists(path):
+        os.rename(source, path)
+        return
+    aside = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".old-")
+    old = os.path.join(aside, os.path.basename(path))
+    os.rename(path, old)
+    try:
+        os.rename(source, path)
+    except OSError:
+        os.rename(old, path)
+        raise
+    finally:
+        if os.path.exists(path):
+            shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_folder_atomically(path, write):
+    """Calls `write(folder)` on a new folder beside `path` (made with the
+    usual mode, 0777 less the umask), then renames it to `path` with
+    `replace_folder`. On any error, or an interrupt, the new folder is
+    removed and `path` is left as it was. Returns `path`."""
+    path = os.path.abspath(os.fspath(path))
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = os.path.join(parent, f".tmp-{name}-{os.getpid()}-{os.urandom(4).hex()}")
+    os.mkdir(tmp)
+    try:
+        write(tmp)
+        replace_folder(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path

@@ -64,3 +64,28 @@ def test_a_new_file_gets_the_usual_mode(tmp_path):
     finally:
         os.umask(umask)
     assert os.stat(tmp_path / "new.json").st_mode & 0o777 == 0o644
+
+
+def test_a_folder_written_atomically_replaces_the_old_one_only_when_done(tmp_path):
+    from keras_pixelrnn.utils.atomic_files import write_folder_atomically
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "old.txt").write_text("old")
+
+    def fail(folder):
+        open(os.path.join(folder, "half.txt"), "w").close()
+        raise RuntimeError("stopped half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_folder_atomically(site, fail)
+    assert os.listdir(tmp_path) == ["site"]  # no temporary folder left
+    assert os.listdir(site) == ["old.txt"]
+
+    def write(folder):
+        with open(os.path.join(folder, "new.txt"), "w") as f:
+            f.write("new")
+
+    assert write_folder_atomically(site, write) == str(site)
+    assert os.listdir(site) == ["new.txt"]
+    assert os.listdir(tmp_path) == ["site"]
