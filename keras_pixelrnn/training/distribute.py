@@ -19,6 +19,7 @@ Worker 0 is the chief (or the one `chief` task, where the cluster has one):
 it alone writes the checkpoints, the logs and the final model.
 """
 
+import faulthandler
 import json
 import os
 import re
@@ -159,26 +160,32 @@ def check_global_batch(batch_size, replicas):
 
 
 _WATCHDOG = """
-import os, select, signal, sys
-parent, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-if not select.select([sys.stdin], [], [], seconds)[0]:  # no word from the parent in time
+import sys
+message = sys.argv[1]
+if sys.stdin.buffer.read(1):  # the parent's deadline passed: it is ending with status 1
     sys.stderr.write(message + "\\n")
     sys.stderr.flush()
-    os.kill(parent, signal.SIGKILL)
 """
 
 
 class PeerDeadline:
-    """Ends the process, with a message, if the workers have not all met within
-    `seconds`. `MultiWorkerMirroredStrategy` otherwise waits for a missing
-    peer forever, inside a call that holds Python's lock, so that no thread
-    or signal handler of this process can run: a small watchdog process does
-    it (killing this one), unless told in time that the wait is over. Use as
-    a context manager around the strategy's creation."""
+    """Ends the process with exit status 1 and a message if the workers have
+    not all met within `seconds`. Use as a context manager around the
+    strategy's creation.
+
+    `MultiWorkerMirroredStrategy` otherwise waits for a missing peer forever,
+    inside a call that holds Python's lock, so that no Python thread or signal
+    handler of this process can run. `faulthandler`'s timer runs in a thread
+    of its own that needs no lock: at the deadline it writes the stack to a
+    pipe and ends the process (`exit=True`: status 1). A small watchdog
+    process on the other end of the pipe prints the message in place of the
+    stack; told in time that the wait is over (the pipe closes empty), it
+    prints nothing. The timer is the process's one `faulthandler` timer.
+    """
 
     def __init__(self, seconds, cluster):
         self.seconds, self.cluster = seconds, cluster
-        self._watchdog = None
+        self._watchdog = self._alarm = None
 
     def message(self):
         return (
@@ -190,14 +197,18 @@ class PeerDeadline:
         )
 
     def __enter__(self):
+        read, write = os.pipe()
         self._watchdog = subprocess.Popen(
-            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.seconds), self.message()],
-            stdin=subprocess.PIPE,
+            [sys.executable, "-c", _WATCHDOG, self.message()], stdin=read,
         )
+        os.close(read)
+        self._alarm = os.fdopen(write, "w")
+        faulthandler.dump_traceback_later(self.seconds, exit=True, file=self._alarm)
         return self
 
     def __exit__(self, *exc):
-        self._watchdog.stdin.close()  # the wait is over: the watchdog ends
+        faulthandler.cancel_dump_traceback_later()
+        self._alarm.close()  # the wait is over: the watchdog ends, silent
         self._watchdog.wait()
         return False
 
