@@ -344,10 +344,12 @@
 
   async function onSurprise() {
     const pixels = drawnPixels($("centre").checked);
-    const scored = await surprise(pixels, label(document.querySelector("#draw-section .label-select")));
-    page.last = { pixels: Array.from(pixels), ...scored };
+    const given = label(document.querySelector("#draw-section .label-select"));
+    const scored = await surprise(pixels, given);
+    page.last = { pixels: Array.from(pixels), label: given, ...scored };
     heatMap(pixels, scored.map);
-    $("nll").textContent = `NLL ${scored.nll.toFixed(2)} nats, ${scored.bits_per_dim.toFixed(4)} bits/dim`;
+    const condition = given === undefined ? "" : ` (label ${given})`;
+    $("nll").textContent = `NLL ${scored.nll.toFixed(2)} nats, ${scored.bits_per_dim.toFixed(4)} bits/dim${condition}`;
     return scored;
   }
 
