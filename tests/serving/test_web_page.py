@@ -183,6 +183,37 @@ def test_a_mouse_stroke_reaches_the_model_as_the_expected_pixels(page, url, mode
     assert page.console == [] and page.errors == []
 
 
+def _touch_stroke(tab, row, first, last, steps=12):
+    """A one-finger stroke along `row`, as a touch screen sends it (Chrome's
+    DevTools protocol: touchStart, touchMove..., touchEnd)."""
+    session = tab.context.new_cdp_session(tab)
+    (x0, y), (x1, _) = _cell_centre(tab, row, first), _cell_centre(tab, row, last)
+    for k, kind in [(0, "touchStart")] + [(k, "touchMove") for k in range(1, steps + 1)]:
+        x = x0 + (x1 - x0) * k / steps
+        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
+def test_a_touch_stroke_on_a_phone_width_screen_draws_the_same_pixels(browser, url):
+    phone = Page(browser, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        tab = phone.open(url)
+        # The page fits the phone's width: nothing scrolls sideways, the pad is whole.
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        box = tab.locator("#pad").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 200
+        tab.locator("#pad").scroll_into_view_if_needed()
+        scrolled = tab.evaluate("window.scrollY")
+        _touch_stroke(tab, 10, 5, 20)
+        ink = _images(tab.evaluate("window.pixelrnn.drawnPixels(false)"))[0]
+        np.testing.assert_array_equal(ink, _pen_line(10, 5, 20))
+        assert tab.evaluate("window.scrollY") == scrolled  # the stroke drew, it did not scroll
+        assert phone.console == [] and phone.errors == []
+    finally:
+        phone.close()
+
+
 def test_the_surprise_map_sums_to_the_page_nll(page, url, digits):
     tab = page.open(url)
     for image in digits[:3]:

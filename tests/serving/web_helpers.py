@@ -87,10 +87,13 @@ def launch(playwright):
 
 class Page:
     """A playwright page and the errors it logged: `console` (console
-    errors) and `errors` (uncaught page errors)."""
+    errors) and `errors` (uncaught page errors). `options` go to
+    `browser.new_context` (for example `has_touch=True`)."""
 
-    def __init__(self, browser, viewport=None):
-        self.context = browser.new_context(viewport=viewport or {"width": 1100, "height": 1500})
+    def __init__(self, browser, viewport=None, **options):
+        self.context = browser.new_context(
+            viewport=viewport or {"width": 1100, "height": 1500}, **options
+        )
         self.page = self.context.new_page()
         self.console, self.errors = [], []
         self.page.on("console", lambda m: m.type == "error" and self.console.append(m.text))
