@@ -48,8 +48,11 @@ checks inside every graph (`tf.debugging`) reject a wrong rank or image size
 (a loaded signature does not enforce its TensorSpec's shape), an image value
 `>= levels`, noise outside `[0, 1)` (NaN included), `keep_rows` outside
 `[0, H]` or not one per image, a condition whose batch is
-not the images', a label outside `[0, num_classes)` and a small image value
-that is not a level. ONNX has no assertions; the ONNX export leaves them out.
+not the images', a label outside `[0, num_classes)`, a small image value
+that is not a level, and an empty batch (0 images or noise), which the graphs
+cannot compute (TensorFlow's CPU convolution gives an empty batch the wrong
+spatial size); the Python methods return empty results for it instead. ONNX
+has no assertions; the ONNX export leaves them out.
 
 Device-neutral graphs. An exported graph runs on a machine this process
 never sees, so nothing in it depends on the machine that traced it unless
@@ -166,6 +169,14 @@ def _check_size(x, shape, name):
     )
     dims = "".join(f", {d}" for d in shape) or ","
     return tf.debugging.Assert(ok, [f"`{name}` must have shape (batch{dims}); got", tf.shape(x)])
+
+
+def _check_not_empty(x, name):
+    # After `_check_size`: the batch is the first dimension.
+    return tf.debugging.Assert(tf.shape(x)[0] > 0, [
+        f"`{name}` must hold at least one image: an exported graph cannot compute an empty "
+        f"batch. Received: a batch of", tf.shape(x)[0],
+    ])
 
 
 def serving_functions(model, checks=True, executor=None, implementation="portable"):
@@ -290,6 +301,7 @@ class _InputChecks:
         if not self.enabled:
             return images
         images = self._after(_check_size(images, self.shape, "images"), images)
+        images = self._after(_check_not_empty(images, "images"), images)
         if self.levels < 256:
             levels = self.levels
             message = f"`images` values must lie in [0, {levels - 1}] for a model with {levels} levels"
@@ -302,6 +314,7 @@ class _InputChecks:
             return noise
         message = "`noise` must lie in [0, 1)"
         noise = self._after(_check_size(noise, self.shape, "noise"), noise)
+        noise = self._after(_check_not_empty(noise, "noise"), noise)
         noise = self._after(tf.debugging.assert_greater_equal(noise, 0.0, message), noise)
         return self._after(tf.debugging.assert_less(noise, 1.0, message), noise)
 

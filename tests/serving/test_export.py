@@ -327,6 +327,10 @@ BAD = {
     "noise NaN": ("noise", np.full((1, 6, 5, 1), np.nan, np.float32), r"must lie in \[0, 1\)"),
     "noise dtype": ("noise", np.zeros((1, 6, 5, 1), np.float64), "float"),
     "noise size": ("noise", np.zeros((1, 6, 4, 1), np.float32), r"must have shape \(batch, 6, 5, 1\)"),
+    "no images": ("images", np.zeros((0, 6, 5, 1), np.uint8),
+                  r"`images` must hold at least one image.*a batch of\W+0\b"),
+    "no noise": ("noise", np.zeros((0, 6, 5, 1), np.float32),
+                 r"`noise` must hold at least one image.*a batch of\W+0\b"),
 }
 
 
