@@ -19,6 +19,13 @@ card also gives the gap to the unconditional preset of the same architecture
 (`mnist`, from its card: the same 500 digits, the same binarization). A label
 is worth at most ln 10 = 2.30 nats per image, so a gap outside (0, ln 10) is
 an error and nothing is written.
+
+A run that continued the preset's own shipped weights (`train
+--initial-weights NAME`, a warm restart) ships only if its validation NLL is
+lower than the shipped card's; otherwise nothing is written. Its card lists
+every training cycle (`cycles`: each one's recipe, steps, epochs, validation
+NLL and date, the earlier ones from the card it replaces), and its `steps`
+and `epochs` count all of them.
 """
 
 import argparse
@@ -91,6 +98,36 @@ def label_gain(preset, model, nats):
     }
 
 
+def _cycle(card):
+    """One training cycle's entry in a card's `cycles`."""
+    return {key: card.get(key) for key in (
+        "recipe", "steps", "epochs", "validation_nats_per_image", "date")}
+
+
+def cycles(preset, recipe, this_cycle):
+    """The card entries of a run that continued `preset`'s shipped weights
+    (`recipe["initial_weights"] == preset`): `cycles` (every cycle, the
+    earlier ones from the shipped card, then `this_cycle`) and the total
+    `steps` and `epochs`. `{}` for a run from scratch. A SystemExit, and
+    nothing written, where the run does not improve on the shipped card."""
+    if recipe.get("initial_weights") != preset:
+        return {}
+    card = presets.model_card(preset)
+    if card is None:
+        raise SystemExit(f"error: the run continued preset {preset!r}, whose card is missing")
+    old, new = card["validation_nats_per_image"], this_cycle["validation_nats_per_image"]
+    if not new < old:
+        raise SystemExit(
+            f"error: the run scores {new:.2f} nats/image on the validation digits and the "
+            f"shipped {preset!r} {old:.2f}: not an improvement; nothing written")
+    earlier = card.get("cycles") or [_cycle(card)]
+    return {
+        "steps": sum(c["steps"] for c in earlier) + this_cycle["steps"],
+        "epochs": sum(c["epochs"] for c in earlier) + this_cycle["epochs"],
+        "cycles": earlier + [this_cycle],
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", required=True)
@@ -136,9 +173,6 @@ def main(argv=None):
     nats = validation_nats(model)
     check = check_nats(model)
     gain = label_gain(args.preset, model, float(nats.mean())) if model.num_classes else {}
-    os.makedirs(presets.WEIGHTS_DIR, exist_ok=True)
-    weights = os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.weights.h5")
-    save_atomically(weights, lambda tmp: model.save_weights(tmp, overwrite=True))
     card = {
         "preset": args.preset,
         "description": presets.DESCRIPTIONS[args.preset],
@@ -148,7 +182,7 @@ def main(argv=None):
                         "validation digits drawn once (seed 0)",
         "recipe": {k: recipe[k] for k in (
             "batch_size", "optimizer", "learning_rate", "warmup_steps", "decay", "ema",
-            "keep_best", "dropout", "clipnorm", "seed", "steps") if k in recipe},
+            "keep_best", "dropout", "clipnorm", "seed", "steps", "initial_weights") if k in recipe},
         "steps": steps,
         "epochs": epoch,
         "validation_nats_per_image": float(nats.mean()),
@@ -162,7 +196,11 @@ def main(argv=None):
                    else "the trained weights themselves (no averaging)",
         "notes": args.notes,
     }
+    card.update(cycles(args.preset, recipe, _cycle(card)))
     text = json.dumps(card, indent=2) + "\n"
+    os.makedirs(presets.WEIGHTS_DIR, exist_ok=True)
+    weights = os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.weights.h5")
+    save_atomically(weights, lambda tmp: model.save_weights(tmp, overwrite=True))
     write_atomically(os.path.join(presets.WEIGHTS_DIR, f"{args.preset}.json"),
                      lambda f: f.write(text.encode()))
     print(json.dumps(card, indent=2))
