@@ -8,14 +8,15 @@ is the one its buttons use. The site is exported once for the module, with
 the runtime copied from a local dist folder, and served on 127.0.0.1.
 """
 
-import os
-
 import numpy as np
 import pytest
 
 from keras_pixelrnn import PixelRNN, data, serving
 
-from web_helpers import RUNTIME, Page, browser_tests, launch, missing_for_browser, serving as served
+from web_helpers import (
+    RUNTIME, Page, browser_tests, flat, launch, missing_for_browser, onnx_session,
+    serving as served,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,19 +60,6 @@ def digits():
     return images, np.asarray(labels, np.int32)
 
 
-def _session(site, name):
-    import onnxruntime as ort
-
-    return ort.InferenceSession(
-        os.path.join(site, f"{name}.onnx"), serving.onnx_session_options(threads=1),
-        providers=["CPUExecutionProvider"],
-    )
-
-
-def _flat(array):
-    return np.asarray(array).ravel().tolist()
-
-
 def _images(values):
     return np.asarray(values, np.uint8).reshape((-1,) + SHAPE)
 
@@ -102,27 +90,32 @@ def test_the_label_picker_offers_the_model_classes(tab, site):
 def test_labels_reach_every_graph_as_in_python(tab, site, model, digits):
     page, _ = tab
     images, labels = digits
+
+    def browser(call, *args):
+        return page.evaluate(f"([a, b, c]) => window.pixelrnn.{call}", [*args, None, None][:3])
+
     # log_prob: the browser equals Keras for the true labels, and the label matters.
-    got = page.evaluate("([p, l]) => window.pixelrnn.logProb(p, l)", [_flat(images), labels.tolist()])
-    np.testing.assert_allclose(got["log_prob"], model.log_prob(images, labels=labels), atol=5e-4, rtol=0)
     wrong = (labels + 1) % 10
-    other = page.evaluate("([p, l]) => window.pixelrnn.logProb(p, l)", [_flat(images), wrong.tolist()])
-    np.testing.assert_allclose(other["log_prob"], model.log_prob(images, labels=wrong), atol=5e-4, rtol=0)
-    assert np.mean(got["log_prob"]) > np.mean(other["log_prob"])
+    scores = {}
+    for name, given in (("true", labels), ("wrong", wrong)):
+        scores[name] = browser("logProb(a, b)", flat(images), given.tolist())["log_prob"]
+        want = model.log_prob(images, labels=given)
+        np.testing.assert_allclose(scores[name], want, atol=5e-4, rtol=0)
+    assert np.mean(scores["true"]) > np.mean(scores["wrong"])
     # sample: seeded noise and per-image labels give ONNX Runtime's and Keras's images.
     noise = np.random.default_rng(0).random((4,) + SHAPE, np.float32)
     asked = np.array([7, 7, 3, 0], np.int32)
-    sampled = _images(page.evaluate("([n, l]) => window.pixelrnn.sample(n, l)", [_flat(noise), asked.tolist()]))
-    (want,) = _session(site, "sample").run(None, {"noise": noise, "labels": asked})
+    sampled = _images(browser("sample(a, b)", flat(noise), asked.tolist()))
+    (want,) = onnx_session(site, "sample").run(None, {"noise": noise, "labels": asked})
     np.testing.assert_array_equal(sampled, want)
     np.testing.assert_array_equal(sampled, model.sample(4, noise=noise, labels=asked))
     # complete: the known rows stay, the rest is Keras's completion for the label.
-    completed = _images(page.evaluate(
-        "([i, n, l]) => window.pixelrnn.complete(i, 14, n, l)",
-        [_flat(images), _flat(noise), labels.tolist()],
-    ))
+    completed = _images(
+        browser("complete(a, 14, b, c)", flat(images), flat(noise), labels.tolist())
+    )
     np.testing.assert_array_equal(completed[:, :14], images[:, :14])
-    np.testing.assert_array_equal(completed, model.complete(images, keep_rows=14, seed=0, labels=labels))
+    want = model.complete(images, keep_rows=14, seed=0, labels=labels)
+    np.testing.assert_array_equal(completed, want)
 
 
 def test_the_picked_label_is_the_one_the_buttons_use(tab, model, digits):
@@ -138,7 +131,7 @@ def test_the_picked_label_is_the_one_the_buttons_use(tab, model, digits):
     np.testing.assert_array_equal(_shown(page, "sample-grid"), want)
     # The surprise map of a drawn digit is scored with the label picked beside the pad.
     images, labels = digits
-    page.evaluate("i => window.pixelrnn.setInk(i)", _flat(images[0] * 255))
+    page.evaluate("i => window.pixelrnn.setInk(i)", flat(images[0] * 255))
     page.uncheck("#centre")
     for label in (int(labels[0]), (int(labels[0]) + 5) % 10):
         page.locator("#draw-section .label-select").select_option(str(label))
@@ -147,5 +140,6 @@ def test_the_picked_label_is_the_one_the_buttons_use(tab, model, digits):
         seen = page.evaluate("window.pixelrnn.lastSurprise")
         assert f"label {label}" in page.locator("#nll").text_content()
         np.testing.assert_array_equal(_images(seen["pixels"])[0], images[0])
-        np.testing.assert_allclose(seen["nll"], -model.log_prob(images[:1], labels=[label]), atol=5e-4)
+        want = -model.log_prob(images[:1], labels=[label])
+        np.testing.assert_allclose(seen["nll"], want, atol=5e-4)
     assert opened.console == [] and opened.errors == []

@@ -18,7 +18,8 @@ from keras_pixelrnn import PixelRNN, data, serving
 from keras_pixelrnn.serving import web
 
 from web_helpers import (
-    ROOT, RUNTIME, Page, browser_tests, launch, missing_for_browser, serving as served,
+    ROOT, RUNTIME, Page, browser_tests, flat, launch, missing_for_browser, onnx_session,
+    serving as served,
 )
 
 pytestmark = [
@@ -67,19 +68,6 @@ def digits():
     return data.load_images("mnist_5k", split="validation[:8]", levels=2, binarize=True)
 
 
-def _session(site, name):
-    import onnxruntime as ort
-
-    return ort.InferenceSession(
-        os.path.join(site, f"{name}.onnx"), serving.onnx_session_options(threads=1),
-        providers=["CPUExecutionProvider"],
-    )
-
-
-def _flat(array):
-    return np.asarray(array).ravel().tolist()
-
-
 def _images(values):
     return np.asarray(values, np.uint8).reshape((-1,) + SHAPE)
 
@@ -101,8 +89,9 @@ def test_the_page_loads_without_an_error(page, url, site):
 
 def test_log_prob_equals_python(page, url, site, model, digits):
     tab = page.open(url)
-    got = tab.evaluate("p => window.pixelrnn.logProb(p)", _flat(digits))
-    (onnx, bits) = _session(site, "log_prob").run(["log_prob", "bits_per_dim"], {"images": digits})
+    got = tab.evaluate("p => window.pixelrnn.logProb(p)", flat(digits))
+    scorer = onnx_session(site, "log_prob")
+    (onnx, bits) = scorer.run(["log_prob", "bits_per_dim"], {"images": digits})
     np.testing.assert_allclose(got["log_prob"], onnx, atol=5e-4, rtol=0)
     np.testing.assert_allclose(got["log_prob"], model.log_prob(digits), atol=5e-4, rtol=0)
     np.testing.assert_allclose(got["bits_per_dim"], bits, atol=5e-4 / (784 * np.log(2)), rtol=0)
@@ -111,8 +100,8 @@ def test_log_prob_equals_python(page, url, site, model, digits):
 def test_seeded_noise_gives_the_samples_of_python(page, url, site, model):
     tab = page.open(url)
     noise = np.random.default_rng(0).random((4,) + SHAPE, np.float32)
-    got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", _flat(noise)))
-    (want,) = _session(site, "sample").run(None, {"noise": noise})
+    got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
+    (want,) = onnx_session(site, "sample").run(None, {"noise": noise})
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, model.sample(4, noise=noise))
     # The page's own seeded noise (its button's path) is uniform in [0, 1).
@@ -125,16 +114,16 @@ def test_a_completion_keeps_the_rows_and_equals_python(page, url, site, model, d
     images = digits[:4]
     noise = np.random.default_rng(5).random(images.shape, np.float32)
     got = _images(tab.evaluate(
-        "([i, n]) => window.pixelrnn.complete(i, 14, n)", [_flat(images), _flat(noise)]
+        "([i, n]) => window.pixelrnn.complete(i, 14, n)", [flat(images), flat(noise)]
     ))
     np.testing.assert_array_equal(got[:, :14], images[:, :14])
     np.testing.assert_array_equal(got, model.complete(images, keep_rows=14, seed=5))
     rows = np.array([0, 7, 20, 28], np.int32)
     feed = {"images": images, "keep_rows": rows, "noise": noise}
-    (want,) = _session(site, "complete").run(None, feed)
+    (want,) = onnx_session(site, "complete").run(None, feed)
     got = _images(tab.evaluate(
         "([i, r, n]) => window.pixelrnn.complete(i, r, n)",
-        [_flat(images), rows.tolist(), _flat(noise)],
+        [flat(images), rows.tolist(), flat(noise)],
     ))
     np.testing.assert_array_equal(got, want)
     for image, keep, original in zip(got, rows, images):
@@ -217,7 +206,7 @@ def test_a_touch_stroke_on_a_phone_width_screen_draws_the_same_pixels(browser, u
 def test_the_surprise_map_sums_to_the_page_nll(page, url, digits):
     tab = page.open(url)
     for image in digits[:3]:
-        scored = tab.evaluate("p => window.pixelrnn.surprise(p)", _flat(image))
+        scored = tab.evaluate("p => window.pixelrnn.surprise(p)", flat(image))
         assert len(scored["map"]) == 784 and min(scored["map"]) >= 0
         assert abs(sum(scored["map"]) - scored["nll"]) <= 5e-4
         assert abs(scored["bits_per_dim"] - scored["nll"] / (784 * np.log(2))) <= 1e-6
@@ -227,7 +216,7 @@ def test_centre_like_mnist_fits_the_ink_into_20_by_20_around_its_centre_of_mass(
     tab = page.open(url)
     ink = np.zeros((28, 28), np.uint8)
     ink[2:8, 1:4] = 255  # a small blob in the top-left corner
-    out = np.asarray(tab.evaluate("i => window.pixelrnn.centred(i)", _flat(ink))).reshape(28, 28)
+    out = np.asarray(tab.evaluate("i => window.pixelrnn.centred(i)", flat(ink))).reshape(28, 28)
     rows, cols = np.nonzero(out > 0)
     assert rows.max() - rows.min() + 1 == 20  # the taller side fills the box
     mass = out.sum()
@@ -259,7 +248,7 @@ def test_without_isolation_the_page_runs_one_thread(browser, site, model):
             tab = opened.open(plain)
             assert tab.evaluate("[self.crossOriginIsolated, window.pixelrnn.threads]") == [False, 1]
             noise = np.random.default_rng(1).random((2,) + SHAPE, np.float32)
-            got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", _flat(noise)))
+            got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
             np.testing.assert_array_equal(got, model.sample(2, noise=noise))
             assert "1 thread" in tab.locator("#runtime-note").text_content()
             assert opened.console == [] and opened.errors == []
@@ -323,7 +312,7 @@ def test_screenshot_of_the_demo(browser, url, digits):
     opened = Page(browser, viewport={"width": 1000, "height": 1100})
     try:
         tab = opened.open(url)
-        tab.evaluate("i => window.pixelrnn.setInk(i)", _flat(digits[3] * 255))
+        tab.evaluate("i => window.pixelrnn.setInk(i)", flat(digits[3] * 255))
         tab.click("#sample-button")
         tab.wait_for_function("document.querySelectorAll('#sample-grid canvas').length === 8")
         tab.click("#complete-button")

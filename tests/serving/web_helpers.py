@@ -80,6 +80,25 @@ def _answers(url):
         return False
 
 
+def onnx_session(site, name):
+    """Python's ONNX Runtime (one thread) on the site's graph `name`."""
+    import onnxruntime as ort
+
+    from keras_pixelrnn import serving as exports
+
+    return ort.InferenceSession(
+        os.path.join(site, f"{name}.onnx"), exports.onnx_session_options(threads=1),
+        providers=["CPUExecutionProvider"],
+    )
+
+
+def flat(array):
+    """An array as the flat list that the page's functions take."""
+    import numpy as np
+
+    return np.asarray(array).ravel().tolist()
+
+
 def launch(playwright):
     """Headless Chromium; SharedArrayBuffer needs no flag in an isolated page."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
