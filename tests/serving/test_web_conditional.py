@@ -11,18 +11,15 @@ the runtime copied from a local dist folder, and served on 127.0.0.1.
 import numpy as np
 import pytest
 
-from keras_pixelrnn import PixelRNN, data, serving
+from keras_pixelrnn import PixelRNN, data
 
 from web_helpers import (
-    RUNTIME, Page, browser_tests, flat, launch, missing_for_browser, onnx_session,
-    serving as served,
+    DIGIT, Page, digit_images, flat, launch, onnx_session, page_test_marks, serving as served,
+    write_site,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    browser_tests(missing_for_browser()),
-]
-SHAPE = (28, 28, 1)
+pytestmark = page_test_marks()
+SHAPE = DIGIT
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +29,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def site(model, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("web") / "site"
-    return serving.write_web(model, folder, runtime=RUNTIME, preset="mnist_conditional")
+    return write_site(model, "mnist_conditional", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +50,11 @@ def tab(site):
 
 @pytest.fixture(scope="module")
 def digits():
-    images, labels = data.load_images(
+    images, labels = data.loaddigit_images(
         "mnist_5k", split="validation[:4]", levels=2, binarize=True, with_labels=True
     )
     return images, np.asarray(labels, np.int32)
 
-
-def _images(values):
-    return np.asarray(values, np.uint8).reshape((-1,) + SHAPE)
 
 
 def _shown(page, container):
@@ -72,7 +65,7 @@ def _shown(page, container):
                  .filter((_, k) => k % 4 === 0))""",
         container,
     )
-    return _images([[1 if red < 128 else 0 for red in image] for image in reds])
+    return digit_images([[1 if red < 128 else 0 for red in image] for image in reds])
 
 
 def test_the_label_picker_offers_the_model_classes(tab, site):
@@ -105,12 +98,12 @@ def test_labels_reach_every_graph_as_in_python(tab, site, model, digits):
     # sample: seeded noise and per-image labels give ONNX Runtime's and Keras's images.
     noise = np.random.default_rng(0).random((4,) + SHAPE, np.float32)
     asked = np.array([7, 7, 3, 0], np.int32)
-    sampled = _images(browser("sample(a, b)", flat(noise), asked.tolist()))
+    sampled = digit_images(browser("sample(a, b)", flat(noise), asked.tolist()))
     (want,) = onnx_session(site, "sample").run(None, {"noise": noise, "labels": asked})
     np.testing.assert_array_equal(sampled, want)
     np.testing.assert_array_equal(sampled, model.sample(4, noise=noise, labels=asked))
     # complete: the known rows stay, the rest is Keras's completion for the label.
-    completed = _images(
+    completed = digit_images(
         browser("complete(a, 14, b, c)", flat(images), flat(noise), labels.tolist())
     )
     np.testing.assert_array_equal(completed[:, :14], images[:, :14])
@@ -139,7 +132,7 @@ def test_the_picked_label_is_the_one_the_buttons_use(tab, model, digits):
         page.wait_for_function("n => window.pixelrnn.lastSurprise?.label === n", arg=label)
         seen = page.evaluate("window.pixelrnn.lastSurprise")
         assert f"label {label}" in page.locator("#nll").text_content()
-        np.testing.assert_array_equal(_images(seen["pixels"])[0], images[0])
+        np.testing.assert_array_equal(digit_images(seen["pixels"])[0], images[0])
         want = -model.log_prob(images[:1], labels=[label])
         np.testing.assert_allclose(seen["nll"], want, atol=5e-4)
     assert opened.console == [] and opened.errors == []

@@ -14,19 +14,16 @@ import shutil
 import numpy as np
 import pytest
 
-from keras_pixelrnn import PixelRNN, data, serving
+from keras_pixelrnn import PixelRNN, data
 from keras_pixelrnn.serving import web
 
 from web_helpers import (
-    ROOT, RUNTIME, Page, browser_tests, flat, launch, missing_for_browser, onnx_session,
-    serving as served,
+    DIGIT, ROOT, RUNTIME, Page, digit_images, flat, launch, onnx_session, page_test_marks,
+    serving as served, write_site,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    browser_tests(missing_for_browser()),
-]
-SHAPE = (28, 28, 1)
+pytestmark = page_test_marks()
+SHAPE = DIGIT
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +33,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def site(model, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("web") / "site"
-    return serving.write_web(model, folder, runtime=RUNTIME, preset="mnist")
+    return write_site(model, "mnist", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +61,8 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def digits():
-    return data.load_images("mnist_5k", split="validation[:8]", levels=2, binarize=True)
+    return data.loaddigit_images("mnist_5k", split="validation[:8]", levels=2, binarize=True)
 
-
-def _images(values):
-    return np.asarray(values, np.uint8).reshape((-1,) + SHAPE)
 
 
 def test_the_page_loads_without_an_error(page, url, site):
@@ -100,7 +93,7 @@ def test_log_prob_equals_python(page, url, site, model, digits):
 def test_seeded_noise_gives_the_samples_of_python(page, url, site, model):
     tab = page.open(url)
     noise = np.random.default_rng(0).random((4,) + SHAPE, np.float32)
-    got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
+    got = digit_images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
     (want,) = onnx_session(site, "sample").run(None, {"noise": noise})
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, model.sample(4, noise=noise))
@@ -113,7 +106,7 @@ def test_a_completion_keeps_the_rows_and_equals_python(page, url, site, model, d
     tab = page.open(url)
     images = digits[:4]
     noise = np.random.default_rng(5).random(images.shape, np.float32)
-    got = _images(tab.evaluate(
+    got = digit_images(tab.evaluate(
         "([i, n]) => window.pixelrnn.complete(i, 14, n)", [flat(images), flat(noise)]
     ))
     np.testing.assert_array_equal(got[:, :14], images[:, :14])
@@ -121,7 +114,7 @@ def test_a_completion_keeps_the_rows_and_equals_python(page, url, site, model, d
     rows = np.array([0, 7, 20, 28], np.int32)
     feed = {"images": images, "keep_rows": rows, "noise": noise}
     (want,) = onnx_session(site, "complete").run(None, feed)
-    got = _images(tab.evaluate(
+    got = digit_images(tab.evaluate(
         "([i, r, n]) => window.pixelrnn.complete(i, r, n)",
         [flat(images), rows.tolist(), flat(noise)],
     ))
@@ -159,13 +152,13 @@ def test_a_mouse_stroke_reaches_the_model_as_the_expected_pixels(page, url, mode
     tab.wait_for_function("window.pixelrnn.lastSurprise !== undefined")
     seen = tab.evaluate("window.pixelrnn.lastSurprise")
     expected = _pen_line(10, 5, 20)
-    np.testing.assert_array_equal(_images(seen["pixels"])[0], expected)
+    np.testing.assert_array_equal(digit_images(seen["pixels"])[0], expected)
     np.testing.assert_allclose(seen["nll"], -model.log_prob(expected[None]), atol=5e-4)
     assert "nats" in tab.locator("#nll").text_content()
     # The eraser takes the ink away again, and Clear all of it.
     tab.click("#eraser")
     _stroke(tab, 10, 5, 12)
-    ink = _images(tab.evaluate("window.pixelrnn.drawnPixels(false)"))[0]
+    ink = digit_images(tab.evaluate("window.pixelrnn.drawnPixels(false)"))[0]
     assert ink[9:12, 4:14].sum() == 0 and ink[10, 15:21].all()
     tab.click("#clear")
     assert sum(tab.evaluate("window.pixelrnn.drawnPixels(false)")) == 0
@@ -195,7 +188,7 @@ def test_a_touch_stroke_on_a_phone_width_screen_draws_the_same_pixels(browser, u
         tab.locator("#pad").scroll_into_view_if_needed()
         scrolled = tab.evaluate("window.scrollY")
         _touch_stroke(tab, 10, 5, 20)
-        ink = _images(tab.evaluate("window.pixelrnn.drawnPixels(false)"))[0]
+        ink = digit_images(tab.evaluate("window.pixelrnn.drawnPixels(false)"))[0]
         np.testing.assert_array_equal(ink, _pen_line(10, 5, 20))
         assert tab.evaluate("window.scrollY") == scrolled  # the stroke drew, it did not scroll
         assert phone.console == [] and phone.errors == []
@@ -248,7 +241,7 @@ def test_without_isolation_the_page_runs_one_thread(browser, site, model):
             tab = opened.open(plain)
             assert tab.evaluate("[self.crossOriginIsolated, window.pixelrnn.threads]") == [False, 1]
             noise = np.random.default_rng(1).random((2,) + SHAPE, np.float32)
-            got = _images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
+            got = digit_images(tab.evaluate("n => window.pixelrnn.sample(n)", flat(noise)))
             np.testing.assert_array_equal(got, model.sample(2, noise=noise))
             assert "1 thread" in tab.locator("#runtime-note").text_content()
             assert opened.console == [] and opened.errors == []

@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RUNTIME = os.environ.get(
     "KERAS_PIXELRNN_ORT_WEB", os.path.join(ROOT, ".web", "node_modules", "onnxruntime-web", "dist")
 )
+DIGIT = (28, 28, 1)  # the shape of the mnist presets' images
 CHROMIUM = os.environ.get("KERAS_PIXELRNN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -34,6 +35,27 @@ def browser_tests(missing):
     if missing and os.environ.get("KERAS_PIXELRNN_BROWSER_TESTS") == "required":
         pytest.fail(f"the browser tests are required here but need: {missing}", pytrace=False)
     return pytest.mark.skipif(missing is not None, reason=f"the browser tests need: {missing}")
+
+
+def page_test_marks():
+    """The marks of a module of page tests: slow, and the browser tests' skip."""
+    return [pytest.mark.slow, browser_tests(missing_for_browser())]
+
+
+def write_site(model, preset, tmp_path_factory):
+    """The web export of the shipped `preset` (its `model`), with the local
+    runtime: nothing reaches the network."""
+    from keras_pixelrnn import serving as exports
+
+    folder = tmp_path_factory.mktemp("web") / "site"
+    return exports.write_web(model, folder, runtime=RUNTIME, preset=preset)
+
+
+def digit_images(values):
+    """The page's flat pixel values as uint8 digits `(N, 28, 28, 1)`."""
+    import numpy as np
+
+    return np.asarray(values, np.uint8).reshape((-1,) + DIGIT)
 
 
 def missing_for_browser():
