@@ -50,7 +50,7 @@ def tab(site):
 
 @pytest.fixture(scope="module")
 def digits():
-    images, labels = data.loaddigit_images(
+    images, labels = data.load_images(
         "mnist_5k", split="validation[:4]", levels=2, binarize=True, with_labels=True
     )
     return images, np.asarray(labels, np.int32)

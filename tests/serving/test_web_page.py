@@ -61,7 +61,7 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def digits():
-    return data.loaddigit_images("mnist_5k", split="validation[:8]", levels=2, binarize=True)
+    return data.load_images("mnist_5k", split="validation[:8]", levels=2, binarize=True)
 
 
 
