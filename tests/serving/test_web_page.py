@@ -18,7 +18,7 @@ from keras_pixelrnn import PixelRNN, data
 from keras_pixelrnn.serving import web
 
 from web_helpers import (
-    DIGIT, ROOT, RUNTIME, Page, digit_images, flat, launch, onnx_session, page_test_marks,
+    DIGIT, RUNTIME, Page, digit_images, flat, launch, onnx_session, page_test_marks,
     serving as served, write_site,
 )
 
@@ -300,8 +300,10 @@ def test_the_cdn_runtime_is_checked_by_its_hashes(browser, site, tmp_path, tampe
             opened.close()
 
 
-def test_screenshot_of_the_demo(browser, url, digits):
-    """docs/web_demo.png: samples, a drawn digit's completions and its surprise map."""
+def test_screenshot_of_the_demo(browser, url, digits, tmp_path):
+    """A full-page picture of samples, a drawn digit's completions and its
+    surprise map (docs/web_demo.png is drawn this way); written to tmp_path so
+    that a test run leaves the checkout unchanged."""
     opened = Page(browser, viewport={"width": 1000, "height": 1100})
     try:
         tab = opened.open(url)
@@ -312,7 +314,7 @@ def test_screenshot_of_the_demo(browser, url, digits):
         tab.wait_for_function("document.querySelectorAll('#completions canvas').length === 4")
         tab.click("#surprise-button")
         tab.wait_for_function("document.getElementById('nll').textContent.includes('nats')")
-        path = os.path.join(ROOT, "docs", "web_demo.png")
+        path = str(tmp_path / "web_demo.png")
         tab.screenshot(path=path, full_page=True)
         assert os.path.getsize(path) > 10_000
         assert opened.console == [] and opened.errors == []
