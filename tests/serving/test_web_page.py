@@ -302,8 +302,10 @@ def test_the_cdn_runtime_is_checked_by_its_hashes(browser, site, tmp_path, tampe
 
 def test_screenshot_of_the_demo(browser, url, digits, tmp_path):
     """A full-page picture of samples, a drawn digit's completions and its
-    surprise map (docs/web_demo.png is drawn this way); written to tmp_path so
-    that a test run leaves the checkout unchanged."""
+    surprise map, written to tmp_path so that a test run leaves the checkout
+    unchanged. docs/web_demo.png is this picture: to redraw it, run this test
+    with `-p no:xdist --basetemp=/tmp/shots` and copy
+    /tmp/shots/test_screenshot_of_the_demo0/web_demo.png into docs/."""
     opened = Page(browser, viewport={"width": 1000, "height": 1100})
     try:
         tab = opened.open(url)
